@@ -1,0 +1,223 @@
+"""Pydantic models of the YAML config. Unknown keys are errors (``extra="forbid"``).
+
+The shape follows docs/configuration.md; every field has a description so that
+``sightwire config schema`` gives editors useful completion.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+Point = tuple[float, float]
+Polygon = Annotated[list[Point], Field(min_length=3, description="[[x, y], ...] in pixels")]
+Line = Annotated[list[Point], Field(min_length=2, max_length=2, description="[[x1, y1], [x2, y2]]")]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StoreConfig(StrictModel):
+    database: str = Field("sqlite:///data/sightwire.db", description="SQLAlchemy URL")
+    blobs: str = Field("file://data/blobs", description="file://FOLDER or s3://BUCKET/PREFIX")
+
+
+class ModelConfig(StrictModel):
+    path: str | None = Field(None, description="ONNX file; omit to use the model registry")
+    task: Literal["detect", "segment", "classify", "anomaly"] = "detect"
+    confidence: float = Field(0.4, ge=0, le=1, description="Minimum confidence kept")
+    iou: float = Field(0.45, ge=0, le=1, description="IoU threshold of non-maximum suppression")
+    labels: list[str] | None = Field(None, description="Class names, when the model has none")
+
+
+class ReconnectConfig(StrictModel):
+    initial_s: float = Field(0.5, gt=0, description="First wait after a live source fails")
+    max_s: float = Field(30.0, gt=0, description="Longest wait between attempts")
+    jitter: float = Field(0.2, ge=0, le=1, description="Random share added to each wait")
+    max_attempts: int | None = Field(
+        None, ge=1, description="Give up after this many attempts; unset: never"
+    )
+
+
+class RoiConfig(StrictModel):
+    polygon: Polygon | None = Field(None, description="Keep only pixels inside this polygon")
+    crop: tuple[int, int, int, int] | None = Field(None, description="[x1, y1, x2, y2] to cut out")
+
+
+class ResizeConfig(StrictModel):
+    width: int | None = Field(None, gt=0, le=8192)
+    height: int | None = Field(None, gt=0, le=8192)
+
+
+class MotionConfig(StrictModel):
+    enabled: bool = True
+    width: int = Field(160, ge=32, le=1280, description="Width the background is modelled at")
+    threshold: int = Field(25, ge=1, le=255, description="Grey-level change that counts as motion")
+    min_area: float = Field(0.0005, ge=0, le=1, description="Smallest motion box, share of frame")
+    learning_rate: float = Field(0.05, gt=0, le=1, description="How fast the background adapts")
+    lighting_change: float = Field(
+        0.5, gt=0, le=1,
+        description="Share of the frame changing at once that means lighting, not motion",
+    )
+    skip_idle: bool = Field(True, description="Frames without motion skip inference")
+
+
+class PrivacyConfig(StrictModel):
+    faces: Literal["blur", "pixelate", "fill", "off"] = "off"
+    plates: Literal["blur", "pixelate", "fill", "off"] = "off"
+    classes: list[str] = Field(default_factory=list, description="Detector classes to redact")
+
+
+class DetectOptions(StrictModel):
+    model: str = Field(description="NAME (production alias) or NAME@VERSION")
+    confidence: float | None = Field(None, ge=0, le=1)
+    classes: list[str] | None = None
+    regions: bool = Field(False, description="Detect on crops around motion, not whole frames")
+
+
+class TrackOptions(StrictModel):
+    max_age_s: float = Field(1.0, gt=0, description="Keep a lost track this long")
+    min_hits: int = Field(2, ge=1)
+
+
+class ReadOptions(StrictModel):
+    within: str | None = Field(None, description="Read inside boxes of this class")
+    zone: str | None = Field(None, description="Or inside this zone")
+    pattern: str | None = Field(None, description="Regular expression a reading must match")
+
+
+class MeasureOptions(StrictModel):
+    within: str = Field(description="Measure boxes of this class")
+    mm_per_pixel: float = Field(gt=0, description="Scale at the working plane")
+
+
+class DetectStep(StrictModel):
+    detect: DetectOptions
+
+
+class TrackStep(StrictModel):
+    track: TrackOptions = Field(default_factory=TrackOptions)
+
+
+class BarcodeStep(StrictModel):
+    barcode: ReadOptions
+
+
+class OcrStep(StrictModel):
+    ocr: ReadOptions
+
+
+class MeasureStep(StrictModel):
+    measure: MeasureOptions
+
+
+def _step_kind(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        return str(next(iter(value)))
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+AnalyseStep = Annotated[
+    Annotated[DetectStep, Tag("detect")]
+    | Annotated[TrackStep, Tag("track")]
+    | Annotated[BarcodeStep, Tag("barcode")]
+    | Annotated[OcrStep, Tag("ocr")]
+    | Annotated[MeasureStep, Tag("measure")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="analyse_step",
+        custom_error_message="expected one of: detect, track, barcode, ocr, measure",
+    ),
+]
+
+
+class CameraConfig(StrictModel):
+    source: str = Field(
+        description="rtsp://, http(s):// (MJPEG or HLS), a video file, an image, a folder, "
+        "/dev/videoN, or 'upload'"
+    )
+    fps: float | None = Field(None, gt=0, le=240, description="Sample to this rate; unset: all")
+    keyframes_only: bool = Field(False, description="Decode keyframes only (cheapest sampling)")
+    realtime: bool = Field(False, description="Pace a file at its own speed, like a live camera")
+    loop: bool = Field(False, description="Start a file again when it ends")
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    connect_timeout_s: float = Field(10.0, gt=0, le=600)
+    read_timeout_s: float = Field(10.0, gt=0, le=600)
+    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+    roi: RoiConfig | None = None
+    resize: ResizeConfig | None = None
+    denoise: Literal["off", "gaussian", "median"] = "off"
+    motion: MotionConfig | None = None
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    zones: dict[Name, Polygon] = Field(default_factory=dict)
+    lines: dict[Name, Line] = Field(default_factory=dict)
+    analyse: list[AnalyseStep] = Field(default_factory=list)
+
+
+class LookupConfig(StrictModel):
+    url: str = Field(description="Templated URL, e.g. ${WMS_URL}/parcels/{tracking_number}")
+    method: Literal["GET"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    cache_s: float = Field(0, ge=0)
+    timeout_s: float = Field(2.0, gt=0, le=60)
+
+
+class TriggerConfig(StrictModel):
+    line: str | None = None
+    zone: str | None = None
+    class_name: str | None = Field(None, alias="class")
+    event: Literal["enter", "exit", "cross", "dwell", "count", "absent", "still"] | None = None
+
+
+class RuleConfig(StrictModel):
+    name: Name
+    on: TriggerConfig
+    lookup: str | None = None
+    when: str | None = Field(None, description="Condition in the safe expression language")
+    severity: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    min_confidence: float = Field(0.0, ge=0, le=1)
+    cooldown_s: float = Field(0.0, ge=0)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    actions: list[str] = Field(default_factory=list)
+
+
+class HttpAction(StrictModel):
+    type: Literal["http"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    timeout_s: float = Field(5.0, gt=0, le=120)
+
+
+class FileAction(StrictModel):
+    type: Literal["file"]
+    path: str = Field(description="JSON-lines file to append events to")
+
+
+ActionConfig = Annotated[HttpAction | FileAction, Field(discriminator="type")]
+
+
+class WebhookConfig(StrictModel):
+    url: str
+    secret: str = Field(description="Standard Webhooks secret; use ${VAR}, never a literal")
+    types: list[str] = Field(default_factory=lambda: ["com.sightwire.*"])
+
+
+class SightwireConfig(StrictModel):
+    """The whole config file."""
+
+    version: Literal[1] = 1
+    site: Name = "default"
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    models: dict[Name, ModelConfig] = Field(default_factory=dict)
+    cameras: dict[Name, CameraConfig] = Field(default_factory=dict)
+    lookups: dict[Name, LookupConfig] = Field(default_factory=dict)
+    rules: list[RuleConfig] = Field(default_factory=list)
+    actions: dict[Name, ActionConfig] = Field(default_factory=dict)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
