@@ -114,8 +114,8 @@ class Detections:
     @property
     def area(self) -> FloatArray:
         """Box areas in square pixels."""
-        wh = np.clip(self.xyxy[:, 2:] - self.xyxy[:, :2], 0, None)
-        return (wh[:, 0] * wh[:, 1]).astype(np.float32)
+        wh: FloatArray = np.clip(self.xyxy[:, 2:] - self.xyxy[:, :2], 0, None)
+        return wh[:, 0] * wh[:, 1]
 
     def anchors(self, anchor: str = "center") -> FloatArray:
         """One point per box: ``center``, ``bottom_center`` or ``top_left`` (N, 2)."""

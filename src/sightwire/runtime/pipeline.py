@@ -1,0 +1,63 @@
+"""One camera's processing: stages, then the motion gate, then the analysers.
+
+>>> from sightwire.config.models import CameraConfig, MotionConfig
+>>> pipeline = CameraPipeline("belt-1", CameraConfig(source="clip.mp4", motion=MotionConfig()))
+>>> # result = pipeline.process(frame)   # a Frame from the camera's source
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sightwire.config.models import CameraConfig
+from sightwire.core import Detections, Event, Frame
+from sightwire.stages import MotionGate, MotionResult, build_stages
+
+
+class Analyser(Protocol):
+    """A step that looks at a frame and adds to, or filters, its detections.
+
+    Detectors, trackers, readers (OCR, barcodes) and measurements are analysers;
+    they plug in through :class:`CameraPipeline` in the order the config lists them.
+    """
+
+    def analyse(self, frame: Frame, detections: Detections) -> Detections: ...
+
+
+@dataclass(slots=True)
+class FrameResult:
+    """What the pipeline made of one frame."""
+
+    frame: Frame
+    motion: MotionResult | None
+    detections: Detections
+    skipped: bool  # idle: the motion gate saw nothing, so analysers did not run
+    events: list[Event] = field(default_factory=list)
+
+
+class CameraPipeline:
+    """Stages (ROI, resize, denoise) → motion gate → analysers, for one camera."""
+
+    def __init__(
+        self, camera: str, config: CameraConfig, analysers: Sequence[Analyser] = ()
+    ) -> None:
+        self.camera = camera
+        self.stages = build_stages(config)
+        motion = config.motion
+        self.motion = MotionGate(motion) if motion is not None and motion.enabled else None
+        self.skip_idle = motion is not None and motion.enabled and motion.skip_idle
+        self.analysers = list(analysers)
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Run every step on ``frame``; idle frames skip the analysers."""
+        for stage in self.stages:
+            frame = stage(frame)
+        motion = self.motion(frame) if self.motion is not None else None
+        if motion is not None and self.skip_idle and not motion.has_motion:
+            return FrameResult(frame, motion, Detections.empty(), skipped=True)
+        detections = Detections.empty()
+        for analyser in self.analysers:
+            detections = analyser.analyse(frame, detections)
+        return FrameResult(frame, motion, detections, skipped=False)

@@ -1,0 +1,134 @@
+"""The run loop: a reader thread and a processing thread per camera.
+
+>>> # runner = Runner(load_config("site.yaml"), until_end=True)
+>>> # runner.start(); runner.wait(); runner.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sightwire.config.models import CameraConfig, SightwireConfig
+from sightwire.runtime.pipeline import CameraPipeline, FrameResult
+from sightwire.runtime.stats import CameraStats
+from sightwire.sources import CameraReader, SourceError, SourceState, StateChange, open_source
+
+log = logging.getLogger("sightwire.run")
+STOP_BUDGET_S = 2.0
+ResultListener = Callable[[FrameResult], None]
+
+
+class Runner:
+    """Runs every camera of a config until stopped (or, with ``until_end``, until
+    every file source has ended). One camera failing never stops the others."""
+
+    def __init__(
+        self,
+        config: SightwireConfig,
+        *,
+        until_end: bool = False,
+        on_result: ResultListener | None = None,
+    ) -> None:
+        self.config = config
+        self.until_end = until_end
+        self.on_result = on_result
+        self.stats = {name: CameraStats(name) for name in config.cameras}
+        self._readers: dict[str, CameraReader] = {}
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._done = threading.Event()
+
+    def start(self) -> None:
+        """Open every camera and start its threads."""
+        for name, camera in self.config.cameras.items():
+            self._start_camera(name, camera)
+        threading.Thread(target=self._watch, name="sightwire-watch", daemon=True).start()
+
+    def _start_camera(self, name: str, camera: CameraConfig) -> None:
+        try:
+            source = open_source(name, camera)
+            pipeline = CameraPipeline(name, camera)
+        except (SourceError, ValueError) as exc:
+            self._on_state(StateChange(name, SourceState.FAILED, str(exc)))
+            return
+        reader = CameraReader(source, camera.reconnect, on_state=self._on_state)
+        self._readers[name] = reader
+        reader.start()
+        worker = threading.Thread(
+            target=self._process, args=(name, reader, pipeline), name=f"process-{name}", daemon=True
+        )
+        self._threads.append(worker)
+        worker.start()
+
+    def _process(self, name: str, reader: CameraReader, pipeline: CameraPipeline) -> None:
+        stats = self.stats[name]
+        while not self._stopping.is_set():
+            frame = reader.get(timeout=0.1)
+            if frame is None:
+                if reader.finished:
+                    return
+                continue
+            try:
+                result = pipeline.process(frame)
+            except Exception:  # one bad frame must not end the camera
+                log.exception("frame failed", extra={"camera": name, "seq": frame.seq})
+                continue
+            stats.record(result)
+            if self.on_result is not None:
+                self.on_result(result)
+
+    def _on_state(self, change: StateChange) -> None:
+        stats = self.stats[change.camera]
+        stats.state, stats.detail = change.state, change.detail
+        level = logging.ERROR if change.state is SourceState.FAILED else logging.INFO
+        log.log(level, "camera %s", change.state.value,
+                extra={"camera": change.camera, "state": change.state.value,
+                       "detail": change.detail})
+
+    def _watch(self) -> None:
+        """With ``until_end``, finish once every camera's frames are all processed."""
+        while not self._stopping.wait(0.05):
+            if self.until_end and not any(t.is_alive() for t in self._threads):
+                break
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run is over (stopped, or every file ended with ``until_end``)."""
+        return self._done.wait(timeout)
+
+    def request_stop(self) -> None:
+        """Ask the run to end (safe from a signal handler); :meth:`wait` then returns."""
+        self._stopping.set()
+
+    def stop(self) -> None:
+        """Stop every reader and processing thread, within about two seconds."""
+        self._stopping.set()
+        deadline = time.monotonic() + STOP_BUDGET_S
+        for reader in self._readers.values():
+            reader.stop()
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for reader in self._readers.values():
+            reader.join(max(0.0, deadline - time.monotonic()))
+        self._done.set()
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One plain-data row per camera."""
+        return [
+            s.summary(_reader_counts(self._readers.get(name))) for name, s in self.stats.items()
+        ]
+
+    @property
+    def failed(self) -> Mapping[str, str]:
+        """Cameras that failed, with the reason."""
+        return {n: s.detail for n, s in self.stats.items() if s.state is SourceState.FAILED}
+
+
+def _reader_counts(reader: CameraReader | None) -> dict[str, int]:
+    if reader is None:
+        return {"frames": 0, "dropped": 0, "reconnects": 0}
+    return {"frames": reader.frames_read, "dropped": reader.dropped, "reconnects": reader.reconnects}
