@@ -1,0 +1,1 @@
+"""Benchmarks: each compares Sightwire against a baseline measured in the same run."""

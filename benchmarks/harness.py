@@ -1,0 +1,69 @@
+"""Measure a candidate against a baseline in one run, as a ratio.
+
+The machines are noisy, so absolute seconds mean little; a ratio of two
+measurements taken alternately (A, B, A, B, ...) in the same process does. Each
+side's time is the median of its rounds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Comparison:
+    """Baseline and candidate timings of one benchmark, and what they mean."""
+
+    name: str
+    baseline: str
+    candidate: str
+    baseline_s: list[float] = field(default_factory=list)
+    candidate_s: list[float] = field(default_factory=list)
+    units: int = 1  # work items per round (frames, events), for throughput
+    unit: str = "item"
+    target: str = ""
+
+    @property
+    def ratio(self) -> float:
+        """Candidate throughput as a share of the baseline's (1.0 = as fast)."""
+        return statistics.median(self.baseline_s) / statistics.median(self.candidate_s)
+
+    def rate(self, times: list[float]) -> float:
+        return self.units / statistics.median(times)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "baseline_per_s": round(self.rate(self.baseline_s), 1),
+            "candidate_per_s": round(self.rate(self.candidate_s), 1),
+            "unit": self.unit,
+            "ratio": round(self.ratio, 3),
+            "rounds": len(self.baseline_s),
+            "target": self.target,
+        }
+
+
+def compare(
+    comparison: Comparison,
+    baseline: Callable[[], object],
+    candidate: Callable[[], object],
+    rounds: int = 5,
+    warmup: int = 1,
+) -> Comparison:
+    """Run ``baseline`` and ``candidate`` alternately; record each round's seconds."""
+    for _ in range(warmup):
+        baseline()
+        candidate()
+    for i in range(rounds):
+        # Alternate who goes first so neither always gets the warmer cache.
+        pair = [(baseline, comparison.baseline_s), (candidate, comparison.candidate_s)]
+        for fn, sink in pair if i % 2 == 0 else reversed(pair):
+            start = time.perf_counter()
+            fn()
+            sink.append(time.perf_counter() - start)
+    return comparison
