@@ -103,9 +103,11 @@ def test_default_in_variable_is_used_when_unset() -> None:
 
 
 def test_dangling_references_are_errors() -> None:
-    broken = SKETCH.replace("lookup: manifest", "lookup: manifset").replace(
-        "actions: [route_to_qc]", "actions: [route_to_qa]"
-    ).replace("{line: exit, class: parcel}", "{line: exitt, class: parcel}")
+    broken = (
+        SKETCH.replace("lookup: manifest", "lookup: manifset")
+        .replace("actions: [route_to_qc]", "actions: [route_to_qa]")
+        .replace("{line: exit, class: parcel}", "{line: exitt, class: parcel}")
+    )
     errors = _errors(broken)
     assert errors == [
         "cfg.yaml:23: rules[0].on.line: no camera has a line named 'exitt'",

@@ -11,10 +11,16 @@ from sightwire.core import Event, EventData, new_id
 
 
 def _event() -> Event:
-    data = EventData(rule="parcel.mismatch", camera="belt-1", captured_at=1_700_000_000.0,
-                     severity="warning", attributes={"length_mm": 412.5})
-    return Event.create(site="dc-berlin", camera="belt-1", kind="parcel.mismatch", data=data,
-                        now=1_700_000_000.25)
+    data = EventData(
+        rule="parcel.mismatch",
+        camera="belt-1",
+        captured_at=1_700_000_000.0,
+        severity="warning",
+        attributes={"length_mm": 412.5},
+    )
+    return Event.create(
+        site="dc-berlin", camera="belt-1", kind="parcel.mismatch", data=data, now=1_700_000_000.25
+    )
 
 
 def test_cloudevents_sdk_parses_our_envelope() -> None:
@@ -37,5 +43,5 @@ def test_ids_are_unique_and_sort_by_time() -> None:
     ids = [new_id(now=1000.0 + i) for i in range(50)]
     assert ids == sorted(ids)
     assert len(set(ids)) == 50
-    assert len(set(new_id(now=5.0) for _ in range(1000))) == 1000
+    assert len({new_id(now=5.0) for _ in range(1000)}) == 1000
     assert json.loads(_event().model_dump_json())["datacontenttype"] == "application/json"

@@ -24,7 +24,9 @@ def _options(
     log_format: Annotated[
         str, typer.Option("--log-format", help="text or json (one object per line)")
     ] = "text",
-    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error")] = "info",
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning, error")
+    ] = "info",
 ) -> None:
     if log_format not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--log-format")

@@ -35,7 +35,9 @@ def validate(
     if as_json:
         typer.echo(json.dumps({"valid": True, "cameras": sorted(loaded.cameras)}))
     else:
-        typer.echo(f"{config}: valid ({len(loaded.cameras)} camera(s), {len(loaded.rules)} rule(s))")
+        typer.echo(
+            f"{config}: valid ({len(loaded.cameras)} camera(s), {len(loaded.rules)} rule(s))"
+        )
 
 
 @config_app.command("schema")

@@ -49,8 +49,9 @@ def with_sources(config: SightwireConfig, overrides: list[str]) -> SightwireConf
             raise typer.BadParameter(f"{item!r} is not CAMERA=URI", param_hint="--source")
         if name not in cameras:
             known = ", ".join(sorted(cameras)) or "none"
-            raise typer.BadParameter(f"no camera {name!r} (cameras: {known})",
-                                     param_hint="--source")
+            raise typer.BadParameter(
+                f"no camera {name!r} (cameras: {known})", param_hint="--source"
+            )
         cameras[name] = cameras[name].model_copy(update={"source": uri})
     return config.model_copy(update={"cameras": cameras})
 

@@ -59,7 +59,9 @@ class MotionConfig(StrictModel):
     min_area: float = Field(0.0005, ge=0, le=1, description="Smallest motion box, share of frame")
     learning_rate: float = Field(0.05, gt=0, le=1, description="How fast the background adapts")
     lighting_change: float = Field(
-        0.5, gt=0, le=1,
+        0.5,
+        gt=0,
+        le=1,
         description="Share of the frame changing at once that means lighting, not motion",
     )
     skip_idle: bool = Field(True, description="Frames without motion skip inference")

@@ -84,9 +84,11 @@ class Detections:
             xyxy=np.concatenate([p.xyxy for p in parts]),
             confidence=np.concatenate([p.confidence for p in parts]),
             class_id=np.concatenate([p.class_id for p in parts]),
-            tracker_id=None if any(t is None for t in trackers)
+            tracker_id=None
+            if any(t is None for t in trackers)
             else np.concatenate([t for t in trackers if t is not None]),
-            mask=None if any(m is None for m in masks)
+            mask=None
+            if any(m is None for m in masks)
             else np.concatenate([m for m in masks if m is not None]),
             data={k: np.concatenate([p.data[k] for p in parts]) for k in sorted(shared)},
         )

@@ -21,8 +21,13 @@ def camera_table(stats: Mapping[str, CameraStats], title: str = "Cameras") -> Ta
     for s in stats.values():
         state = s.state.value + (f" ({s.detail})" if s.detail and s.state.value == "failed" else "")
         table.add_row(
-            s.camera, state, str(s.processed), f"{s.rate():.1f}",
-            str(s.with_motion), str(len(s.activity)), f"{s.last_pts:.1f}",
+            s.camera,
+            state,
+            str(s.processed),
+            f"{s.rate():.1f}",
+            str(s.with_motion),
+            str(len(s.activity)),
+            f"{s.last_pts:.1f}",
         )
     return table
 
@@ -32,8 +37,9 @@ class LiveDisplay:
 
     def __init__(self, stats: Mapping[str, CameraStats], console: Console) -> None:
         self._stats = stats
-        self._live = Live(camera_table(stats), console=console, refresh_per_second=4,
-                          transient=True)
+        self._live = Live(
+            camera_table(stats), console=console, refresh_per_second=4, transient=True
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="display", daemon=True)
 
@@ -55,15 +61,30 @@ class LiveDisplay:
 def summary_table(rows: list[dict[str, Any]]) -> Table:
     """The closing summary: what each camera saw."""
     table = Table(title="What Sightwire saw", title_justify="left")
-    for column in ("camera", "state", "frames", "processed", "motion", "idle skipped",
-                   "dropped", "activity periods (s)"):
+    for column in (
+        "camera",
+        "state",
+        "frames",
+        "processed",
+        "motion",
+        "idle skipped",
+        "dropped",
+        "activity periods (s)",
+    ):
         table.add_column(column)
     for r in rows:
         periods = ", ".join(f"{a['start_s']:.1f}–{a['end_s']:.1f}" for a in r["activity"][:8])
         if len(r["activity"]) > 8:
             periods += f" … (+{len(r['activity']) - 8})"
         state = r["state"] + (f": {r['detail']}" if r["state"] == "failed" else "")
-        table.add_row(r["camera"], state, str(r["frames"]), str(r["processed"]),
-                      str(r["with_motion"]), str(r["skipped_idle"]), str(r["dropped"]),
-                      periods or "none")
+        table.add_row(
+            r["camera"],
+            state,
+            str(r["frames"]),
+            str(r["processed"]),
+            str(r["with_motion"]),
+            str(r["skipped_idle"]),
+            str(r["dropped"]),
+            periods or "none",
+        )
     return table

@@ -35,7 +35,9 @@ class TextFormatter(logging.Formatter):
     """``HH:MM:SS level logger: message key=value ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extra = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _RESERVED)
+        extra = " ".join(
+            f"{k}={v}" for k, v in vars(record).items() if k not in _RESERVED and v != ""
+        )
         clock = time.strftime("%H:%M:%S", time.localtime(record.created))
         line = f"{clock} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
         if extra:

@@ -55,7 +55,7 @@ class Runner:
         except (SourceError, ValueError) as exc:
             self._on_state(StateChange(name, SourceState.FAILED, str(exc)))
             return
-        reader = CameraReader(source, camera.reconnect, on_state=self._on_state)
+        reader = CameraReader(source, reconnect=camera.reconnect, listener=self._on_state)
         self._readers[name] = reader
         reader.start()
         worker = threading.Thread(
@@ -85,9 +85,12 @@ class Runner:
         stats = self.stats[change.camera]
         stats.state, stats.detail = change.state, change.detail
         level = logging.ERROR if change.state is SourceState.FAILED else logging.INFO
-        log.log(level, "camera %s", change.state.value,
-                extra={"camera": change.camera, "state": change.state.value,
-                       "detail": change.detail})
+        log.log(
+            level,
+            "camera %s",
+            change.state.value,
+            extra={"camera": change.camera, "state": change.state.value, "detail": change.detail},
+        )
 
     def _watch(self) -> None:
         """With ``until_end``, finish once every camera's frames are all processed."""
@@ -109,11 +112,9 @@ class Runner:
         self._stopping.set()
         deadline = time.monotonic() + STOP_BUDGET_S
         for reader in self._readers.values():
-            reader.stop()
+            reader.stop(timeout=max(0.1, deadline - time.monotonic()))
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        for reader in self._readers.values():
-            reader.join(max(0.0, deadline - time.monotonic()))
         self._done.set()
 
     def summary(self) -> list[dict[str, Any]]:
@@ -131,4 +132,9 @@ class Runner:
 def _reader_counts(reader: CameraReader | None) -> dict[str, int]:
     if reader is None:
         return {"frames": 0, "dropped": 0, "reconnects": 0}
-    return {"frames": reader.frames_read, "dropped": reader.dropped, "reconnects": reader.reconnects}
+    stats = reader.stats()
+    return {
+        "frames": stats.frames_read,
+        "dropped": stats.frames_dropped,
+        "reconnects": stats.reconnects,
+    }

@@ -1,0 +1,5 @@
+"""``python -m sightwire`` is the ``sightwire`` command."""
+
+from sightwire.cli import main
+
+main()

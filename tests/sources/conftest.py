@@ -1,0 +1,53 @@
+"""Fixtures of the sources tests: generated clips and a real RTSP server."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from .media import make_clip
+from .services import RtspServer, free_port, rtsp_unavailable_reason
+
+
+def require_service(reason: str) -> NoReturn:
+    """Skip a test whose server is unavailable, or fail it when services are required.
+
+    ``SIGHTWIRE_REQUIRE_SERVICES=1`` (set by ``.ci/run``) turns the skip into a failure.
+    """
+    if os.environ.get("SIGHTWIRE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4 s, 25 fps, 320x240 H.264 MP4 of numbered frames, a keyframe every 25."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "numbered.mp4")
+
+
+@pytest.fixture(scope="session")
+def rtsp_available() -> None:
+    """Skip (or fail) the session's RTSP tests once when GStreamer cannot serve."""
+    reason = rtsp_unavailable_reason()
+    if reason is not None:
+        require_service(reason)
+
+
+@pytest.fixture
+def rtsp_server(rtsp_available: None) -> Iterator[RtspServer]:
+    """A running GStreamer RTSP test camera on a free port; killed afterwards."""
+    server = RtspServer(free_port())
+    try:
+        server.start()
+    except RuntimeError as error:
+        require_service(str(error))
+    try:
+        yield server
+    finally:
+        server.signal(signal.SIGCONT)
+        server.kill()
