@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
+from tests.service import require_service
+
 from .media import make_clip
 from .services import RtspServer, free_port, rtsp_unavailable_reason
-
-
-def require_service(reason: str) -> NoReturn:
-    """Skip a test whose server is unavailable, or fail it when services are required.
-
-    ``SIGHTWIRE_REQUIRE_SERVICES=1`` (set by ``.ci/run``) turns the skip into a failure.
-    """
-    if os.environ.get("SIGHTWIRE_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required service unavailable: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

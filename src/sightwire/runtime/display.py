@@ -1,4 +1,4 @@
-"""A live table of cameras on a terminal, and the closing summary."""
+"""Progress on a terminal (a bar per file camera, rates per camera) and the summary."""
 
 from __future__ import annotations
 
@@ -7,55 +7,65 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sightwire.runtime.stats import CameraStats
 
 
-def camera_table(stats: Mapping[str, CameraStats], title: str = "Cameras") -> Table:
-    """Camera, state, frames processed, rate, frames with motion, activity periods."""
-    table = Table(title=title, title_justify="left")
-    for column in ("camera", "state", "processed", "fps", "motion", "activity", "at (s)"):
-        table.add_column(column, justify="left" if column in ("camera", "state") else "right")
-    for s in stats.values():
-        state = s.state.value + (f" ({s.detail})" if s.detail and s.state.value == "failed" else "")
-        table.add_row(
-            s.camera,
-            state,
-            str(s.processed),
-            f"{s.rate():.1f}",
-            str(s.with_motion),
-            str(len(s.activity)),
-            f"{s.last_pts:.1f}",
-        )
-    return table
-
-
 class LiveDisplay:
-    """Refreshes :func:`camera_table` a few times a second until stopped."""
+    """One progress row per camera, refreshed a few times a second until closed.
+
+    Files get a bar over their length; live cameras an open-ended row. Each row shows
+    the source state, frames processed, the processing rate and frames with motion.
+    """
 
     def __init__(self, stats: Mapping[str, CameraStats], console: Console) -> None:
         self._stats = stats
-        self._live = Live(
-            camera_table(stats), console=console, refresh_per_second=4, transient=True
+        self._progress = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.fields[state]:<12}"),
+            TextColumn("{task.fields[processed]:>6} frames {task.fields[rate]:>6.1f} fps"),
+            TextColumn("motion {task.fields[motion]:>5}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         )
+        self._tasks: dict[str, TaskID] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="display", daemon=True)
 
     def __enter__(self) -> LiveDisplay:
-        self._live.__enter__()
+        for name in self._stats:
+            self._tasks[name] = self._progress.add_task(
+                name, total=None, state="connecting", processed=0, rate=0.0, motion=0
+            )
+        self._progress.start()
         self._thread.start()
         return self
 
     def _loop(self) -> None:
         while not self._stop.wait(0.25):
-            self._live.update(camera_table(self._stats))
+            self._refresh()
+
+    def _refresh(self) -> None:
+        for name, s in self._stats.items():
+            self._progress.update(
+                self._tasks[name],
+                total=s.duration_s,
+                completed=s.duration_s if s.state.value == "ended" else s.last_pts,
+                state=s.state.value,
+                processed=s.processed,
+                rate=s.rate(),
+                motion=s.with_motion,
+            )
 
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join()
-        self._live.__exit__(None, None, None)
+        self._refresh()
+        self._progress.stop()
 
 
 def summary_table(rows: list[dict[str, Any]]) -> Table:

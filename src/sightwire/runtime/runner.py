@@ -77,6 +77,8 @@ class Runner:
             except Exception:  # one bad frame must not end the camera
                 log.exception("frame failed", extra={"camera": name, "seq": frame.seq})
                 continue
+            if stats.duration_s is None:
+                stats.duration_s = getattr(reader.source, "duration_s", None)
             stats.record(result)
             if self.on_result is not None:
                 self.on_result(result)

@@ -35,6 +35,7 @@ class CameraStats:
     skipped_idle: int = 0
     objects: int = 0
     last_pts: float = 0.0
+    duration_s: float | None = None  # a file's length, for the progress bar
     activity: list[ActivityPeriod] = field(default_factory=list)
     _recent: deque[float] = field(default_factory=lambda: deque(maxlen=64))
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -191,6 +191,7 @@ class AvSource:
         if kind is AvKind.FILE and not Path(local_path(self.uri)).is_file():
             raise SourceError(f"camera {camera!r}: no such file: {local_path(self.uri)}")
         self.corrupt_packets = 0
+        self.duration_s: float | None = None  # a file's length, known once it is open
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._thread: int | None = None
@@ -231,6 +232,8 @@ class AvSource:
                 return
             try:
                 stream = self._video_stream(container)
+                if container.duration and not self.live:
+                    self.duration_s = container.duration / 1_000_000  # AV_TIME_BASE
                 if sampler is None:
                     rate = stream.average_rate
                     state.step = 1.0 / float(rate) if rate else state.step
