@@ -92,8 +92,9 @@ def test_a_lighting_step_recalibrates_instead_of_firing() -> None:
 def test_a_slow_brightness_drift_is_neither_motion_nor_recalibration() -> None:
     base = scene().astype(np.float32)
     gate = MotionGate()
-    results = [gate.update(np.clip(base * (1.0 - 0.004 * i), 0, 255).astype(np.uint8))
-               for i in range(100)]
+    results = [
+        gate.update(np.clip(base * (1.0 - 0.004 * i), 0, 255).astype(np.uint8)) for i in range(100)
+    ]
     assert not any(r.has_motion for r in results)
     assert [i for i, r in enumerate(results) if r.recalibrated] == [0]
 
@@ -141,8 +142,9 @@ def test_disabled_gate_passes_everything() -> None:
 
 
 def test_merge_boxes_joins_chains_and_keeps_the_rest() -> None:
-    boxes = np.array([[0, 0, 10, 10], [8, 8, 20, 20], [18, 18, 30, 30], [50, 50, 60, 60]],
-                     np.float32)
+    boxes = np.array(
+        [[0, 0, 10, 10], [8, 8, 20, 20], [18, 18, 30, 30], [50, 50, 60, 60]], np.float32
+    )
     assert merge_boxes(boxes).tolist() == [[0, 0, 30, 30], [50, 50, 60, 60]]
     assert merge_boxes(np.zeros((0, 4), np.float32)).shape == (0, 4)
 

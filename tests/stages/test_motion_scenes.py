@@ -38,8 +38,11 @@ def _near_activity(frame: int, intervals: list[Interval], margin: int = 2) -> bo
 
 def _stray(results: Results, truth: GroundTruth) -> list[int]:
     """Frames passed by the gate with nothing moving anywhere near."""
-    return [i for i, r in results.items()
-            if r.has_motion and not _near_activity(i, truth.activity_intervals)]
+    return [
+        i
+        for i, r in results.items()
+        if r.has_motion and not _near_activity(i, truth.activity_intervals)
+    ]
 
 
 def _containment(inner: Box, boxes: list[list[float]]) -> float:
@@ -73,9 +76,7 @@ def test_static_scene_passes_every_activity_frame_and_few_others(
     assert [i for i, r in static_results.items() if r.recalibrated] == [0]
 
 
-def test_static_scene_boxes_cover_the_moving_objects(
-    static: Clip, static_results: Results
-) -> None:
+def test_static_scene_boxes_cover_the_moving_objects(static: Clip, static_results: Results) -> None:
     """Most of each object in full view; parts of the same grey as what is behind
     them (a dark head before a dark shelf) may be missed."""
     checked = 0
@@ -96,8 +97,11 @@ def test_lighting_step_is_a_recalibration_not_motion(
     step = next(c for c in truth.lighting_changes if c.kind == "step")
     assert lighting_results[step.start_frame].recalibrated
     around = range(step.start_frame - 5, step.start_frame + 60)
-    fired = [i for i in around if lighting_results[i].has_motion
-             and not _near_activity(i, truth.activity_intervals)]
+    fired = [
+        i
+        for i in around
+        if lighting_results[i].has_motion and not _near_activity(i, truth.activity_intervals)
+    ]
     assert len(fired) <= 1
 
 
@@ -109,9 +113,7 @@ def test_lighting_ramp_is_followed_not_reported(lighting: Clip, lighting_results
     assert [i for i in _stray(lighting_results, truth) if i in during] == []
 
 
-def test_lighting_scene_still_detects_the_people(
-    lighting: Clip, lighting_results: Results
-) -> None:
+def test_lighting_scene_still_detects_the_people(lighting: Clip, lighting_results: Results) -> None:
     truth = lighting.truth
     ramp = next(c for c in truth.lighting_changes if c.kind == "ramp")
     active = [i for i, flag in enumerate(truth.activity) if flag]

@@ -97,8 +97,13 @@ def test_crop_stage_records_how_to_map_boxes_back() -> None:
 
 @pytest.mark.parametrize(
     ("width", "height", "expected"),
-    [(640, None, (640, 360)), (None, 180, (320, 180)), (500, 500, (500, 500)),
-     (None, None, (1280, 720)), (2560, None, (2560, 1440))],
+    [
+        (640, None, (640, 360)),
+        (None, 180, (320, 180)),
+        (500, 500, (500, 500)),
+        (None, None, (1280, 720)),
+        (2560, None, (2560, 1440)),
+    ],
 )
 def test_target_size_keeps_aspect_when_one_side_is_given(
     width: int | None, height: int | None, expected: tuple[int, int]
@@ -140,8 +145,10 @@ def test_denoise_filters() -> None:
 
 def test_build_stages_follows_the_config_in_order() -> None:
     camera = CameraConfig(
-        source="belt.mp4", roi={"polygon": TRIANGLE, "crop": (0, 100, 1000, 700)},
-        resize={"width": 500}, denoise="gaussian",
+        source="belt.mp4",
+        roi={"polygon": TRIANGLE, "crop": (0, 100, 1000, 700)},
+        resize={"width": 500},
+        denoise="gaussian",
     )
     stages = build_stages(camera)
     assert [type(s).__name__ for s in stages] == ["PolygonMask", "Crop", "Resize", "Denoise"]
@@ -150,8 +157,9 @@ def test_build_stages_follows_the_config_in_order() -> None:
 
 
 def test_stages_end_to_end_map_boxes_back_to_the_camera() -> None:
-    camera = CameraConfig(source="belt.mp4", roi={"crop": (200, 100, 1000, 700)},
-                          resize={"width": 400})
+    camera = CameraConfig(
+        source="belt.mp4", roi={"crop": (200, 100, 1000, 700)}, resize={"width": 400}
+    )
     image = picture()
     image[300:400, 500:600] = (0, 0, 255)
     out = run_stages(build_stages(camera), frame_of(image))
@@ -163,8 +171,11 @@ def test_stages_end_to_end_map_boxes_back_to_the_camera() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    x1=st.integers(0, 600), y1=st.integers(0, 300),
-    w=st.integers(32, 600), h=st.integers(32, 400), width=st.integers(16, 800),
+    x1=st.integers(0, 600),
+    y1=st.integers(0, 300),
+    w=st.integers(32, 600),
+    h=st.integers(32, 400),
+    width=st.integers(16, 800),
 )
 def test_crop_then_resize_maps_points_back(x1: int, y1: int, w: int, h: int, width: int) -> None:
     frame = frame_of(np.zeros((720, 1280, 3), np.uint8))

@@ -28,12 +28,18 @@ STATIC: dict[str, Any] = {"seconds": 120.0, "fps": 5.0, "events": 3, "seed": 1}
 LIGHTING: dict[str, Any] = {"seed": 2}
 # Lights switched up by 45 % while a person walks through (entering at 11.5 s).
 SWITCH_WITH_PERSON: dict[str, Any] = {
-    "seconds": 24.0, "fps": 5.0, "step_gain": 1.45, "ramp_s": None,
-    "events": [11.5, 18.0], "seed": 3,
+    "seconds": 24.0,
+    "fps": 5.0,
+    "step_gain": 1.45,
+    "ramp_s": None,
+    "events": [11.5, 18.0],
+    "seed": 3,
 }
 
 WRITERS: dict[str, Callable[..., GroundTruth]] = {
-    "conveyor": write_conveyor, "static": write_static, "lighting": write_lighting,
+    "conveyor": write_conveyor,
+    "static": write_static,
+    "lighting": write_lighting,
 }
 
 

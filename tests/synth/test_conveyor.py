@@ -36,8 +36,7 @@ def test_the_clip_has_readable_and_damaged_labels(conveyor: Clip) -> None:
     assert readable.count(False) == 1 and readable.count(True) == 2
     numbers = [p.tracking_number for p in conveyor.truth.parcels]
     assert len(set(numbers)) == len(numbers)
-    assert all(n.startswith("1Z") and len(n) == 18 and n.isalnum() and n.isupper()
-               for n in numbers)
+    assert all(n.startswith("1Z") and len(n) == 18 and n.isalnum() and n.isupper() for n in numbers)
 
 
 def test_readable_labels_decode_in_every_frame_they_are_in_view(
@@ -118,7 +117,8 @@ def test_activity_flags_frames_with_a_parcel_in_view(conveyor: Clip) -> None:
     for frame, active in enumerate(truth.activity):
         shares = [
             (b[2] - b[0]) * (b[3] - b[1]) / (p.size_px[0] * p.size_px[1])
-            for p in truth.parcels if (b := p.boxes.get(frame)) is not None
+            for p in truth.parcels
+            if (b := p.boxes.get(frame)) is not None
         ]
         assert active == any(share >= VISIBLE_SHARE for share in shares)
     first = min(p.entry_frame for p in truth.parcels)
@@ -128,8 +128,7 @@ def test_activity_flags_frames_with_a_parcel_in_view(conveyor: Clip) -> None:
 
 def test_manifest_declares_some_parcels_wrongly(conveyor: Clip) -> None:
     truth = conveyor.truth
-    assert [m.tracking_number for m in truth.manifest] == [
-        p.tracking_number for p in truth.parcels]
+    assert [m.tracking_number for m in truth.manifest] == [p.tracking_number for p in truth.parcels]
     wrong = [p for p in truth.parcels if p.manifest_mismatch]
     assert len(wrong) == round(0.34 * len(truth.parcels))
     for parcel, entry in zip(truth.parcels, truth.manifest, strict=True):
@@ -142,8 +141,9 @@ def test_manifest_declares_some_parcels_wrongly(conveyor: Clip) -> None:
 
 
 def test_motion_blur_makes_labels_unreadable(tmp_path: Path) -> None:
-    truth = write_conveyor(tmp_path / "blur.mp4", seconds=6.0, parcels=1, motion_blur=0.5,
-                           damaged_labels=0, seed=4)
+    truth = write_conveyor(
+        tmp_path / "blur.mp4", seconds=6.0, parcels=1, motion_blur=0.5, damaged_labels=0, seed=4
+    )
     parcel = truth.parcels[0]
     assert truth.scene.motion_blur_px >= 2 and not parcel.label_readable
     visible = [i for i, _ in frames(tmp_path / "blur.mp4") if parcel.label_fully_visible(i)]
@@ -157,8 +157,10 @@ def test_uneven_lighting_darkens_the_corners(tmp_path: Path) -> None:
     even = write_conveyor(tmp_path / "even.mp4", seconds=1.0, parcels=0, seed=1)
     write_conveyor(tmp_path / "uneven.mp4", seconds=1.0, parcels=0, seed=1, lighting="uneven")
     assert even.scene.lighting == "even"
-    (_, flat), (_, lamp) = next(frames(tmp_path / "even.mp4")), next(
-        frames(tmp_path / "uneven.mp4"))
+    (_, flat), (_, lamp) = (
+        next(frames(tmp_path / "even.mp4")),
+        next(frames(tmp_path / "uneven.mp4")),
+    )
     corner = (slice(0, 60), slice(1180, 1280))
     middle = (slice(330, 390), slice(500, 560))
     assert lamp[corner].mean() < 0.8 * flat[corner].mean()

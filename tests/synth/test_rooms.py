@@ -23,8 +23,9 @@ def test_static_activity_is_sparse_and_matches_the_objects(static: Clip) -> None
     for interval, thing in zip(truth.activity_intervals, truth.objects, strict=True):
         assert thing.entry_frame <= interval.start_frame <= interval.end_frame <= thing.exit_frame
         assert interval.start_s == pytest.approx(interval.start_frame / truth.scene.fps)
-        assert all(frame in thing.boxes for frame in range(interval.start_frame,
-                                                           interval.end_frame + 1))
+        assert all(
+            frame in thing.boxes for frame in range(interval.start_frame, interval.end_frame + 1)
+        )
     assert not truth.activity[0], "the clip starts idle, so a background can be learnt"
 
 
@@ -57,14 +58,23 @@ def test_lighting_changes_brightness_as_the_truth_says(lighting: Clip) -> None:
 
     assert level(step.start_frame) / level(step.start_frame - 1) == pytest.approx(0.6, abs=0.03)
     assert level(ramp.end_frame) / level(ramp.start_frame - 1) == pytest.approx(
-        ramp.gain_after / ramp.gain_before, abs=0.03)
+        ramp.gain_after / ramp.gain_before, abs=0.03
+    )
     for interval in truth.activity_intervals:
         assert not interval.start_frame <= step.start_frame <= interval.end_frame
 
 
 def test_lighting_clip_can_switch_with_a_person_in_view(tmp_path: Path) -> None:
-    truth = write_lighting(tmp_path / "switch.mp4", seconds=8.0, fps=5.0, size=(320, 180),
-                           step_at_s=3.0, step_gain=1.45, ramp_s=None, events=[2.6])
+    truth = write_lighting(
+        tmp_path / "switch.mp4",
+        seconds=8.0,
+        fps=5.0,
+        size=(320, 180),
+        step_at_s=3.0,
+        step_gain=1.45,
+        ramp_s=None,
+        events=[2.6],
+    )
     (step,) = truth.lighting_changes
     assert truth.activity[step.start_frame]
     assert GroundTruth.load(tmp_path / "switch.json") == truth
@@ -86,6 +96,7 @@ def test_lighting_refuses_impossible_options(
 
 
 def test_static_events_can_be_given_as_times(tmp_path: Path) -> None:
-    truth = write_static(tmp_path / "timed.mp4", seconds=10.0, fps=5.0, size=(320, 180),
-                         events=[1.0, 6.0])
+    truth = write_static(
+        tmp_path / "timed.mp4", seconds=10.0, fps=5.0, size=(320, 180), events=[1.0, 6.0]
+    )
     assert [t.entry_frame for t in truth.objects] == [6, 31]

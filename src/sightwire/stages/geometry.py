@@ -31,8 +31,13 @@ def source_transform(frame: Frame) -> Transform:
     return (sx, sy, dx, dy)
 
 
-def moved(frame: Frame, image: Image, *, scale: tuple[float, float] = (1.0, 1.0),
-          offset: tuple[float, float] = (0.0, 0.0)) -> Frame:
+def moved(
+    frame: Frame,
+    image: Image,
+    *,
+    scale: tuple[float, float] = (1.0, 1.0),
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> Frame:
     """``frame`` carrying ``image``, whose pixel ``p`` was pixel ``p * scale + offset``
     of ``frame.image``; the transform to the source is composed accordingly."""
     sx, sy, dx, dy = source_transform(frame)

@@ -118,8 +118,7 @@ class MotionGate:
         if abs(gain - 1.0) > self.lighting_jump:
             return self._relight(grey, background, gain)
         compensated = grey if abs(gain - 1.0) < 0.005 else grey * np.float32(1.0 / gain)
-        changed = np.asarray(cv2.absdiff(compensated, background) > self.config.threshold,
-                             np.uint8)
+        changed = np.asarray(cv2.absdiff(compensated, background) > self.config.threshold, np.uint8)
         share = float(np.count_nonzero(changed)) / changed.size
         if share > self.config.lighting_change:
             return self._recalibrate(grey)
@@ -150,8 +149,9 @@ class MotionGate:
         expected = background * np.float32(gain)
         # Where the brighter picture saturates, clipping (before our blur) makes any
         # comparison unreliable: take the new frame there.
-        differs = np.asarray((cv2.absdiff(grey, expected) > self.config.threshold)
-                             & (expected < SATURATED), np.uint8)
+        differs = np.asarray(
+            (cv2.absdiff(grey, expected) > self.config.threshold) & (expected < SATURATED), np.uint8
+        )
         if np.count_nonzero(differs) > KEEP_SHARE * differs.size:
             return self._recalibrate(grey)
         keep = cv2.dilate(differs, self._kernel, iterations=2) > 0
@@ -197,8 +197,9 @@ def _shrink(image: Image, width: int) -> Image:
         image = np.asarray(cv2.resize(image, half, interpolation=cv2.INTER_AREA), np.uint8)
     if image.shape[1] != width:
         height = max(1, round(image.shape[0] * width / image.shape[1]))
-        image = np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA),
-                           np.uint8)
+        image = np.asarray(
+            cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), np.uint8
+        )
     return image
 
 

@@ -73,8 +73,10 @@ def plan_actors(
     or the times, in seconds, at which each actor starts to enter."""
     check_size(size)
     width, height = size
-    shapes = [_shape(rng, width, height) for _ in range(
-        events if isinstance(events, int) else len(events))]
+    shapes = [
+        _shape(rng, width, height)
+        for _ in range(events if isinstance(events, int) else len(events))
+    ]
     durations = [(width + w) / speed for _, w, _, speed in shapes]
     if isinstance(events, int):
         starts = _spread(rng, durations, frames / fps)
@@ -86,13 +88,22 @@ def plan_actors(
         start = round(start_s * fps)
         per_frame = speed / fps
         crossing = math.ceil((width + w) / per_frame)
-        actors.append(Actor(
-            index=index, kind=kind, start_frame=start, end_frame=start + crossing,
-            x0=-w if rightward else width, speed=per_frame if rightward else -per_frame,
-            foot_y=int(rng.uniform(0.75, 0.95) * height), width=w, height=h,
-            color=CLOTHES[int(rng.integers(len(CLOTHES)))] if kind == "person"
-            else CRATES[int(rng.integers(len(CRATES)))],
-        ))
+        actors.append(
+            Actor(
+                index=index,
+                kind=kind,
+                start_frame=start,
+                end_frame=start + crossing,
+                x0=-w if rightward else width,
+                speed=per_frame if rightward else -per_frame,
+                foot_y=int(rng.uniform(0.75, 0.95) * height),
+                width=w,
+                height=h,
+                color=CLOTHES[int(rng.integers(len(CLOTHES)))]
+                if kind == "person"
+                else CRATES[int(rng.integers(len(CRATES)))],
+            )
+        )
     return actors
 
 
@@ -106,13 +117,19 @@ def actor_truth(actor: Actor, frames: int, fps: float, size: tuple[int, int]) ->
             boxes[frame] = shown
     seen = sorted(boxes) or [actor.start_frame]
     return ObjectTruth(
-        id=f"O{actor.index + 1:03d}", kind=actor.kind, entry_frame=seen[0], exit_frame=seen[-1],
-        entry_s=round(seen[0] / fps, 4), exit_s=round(seen[-1] / fps, 4), boxes=boxes,
+        id=f"O{actor.index + 1:03d}",
+        kind=actor.kind,
+        entry_frame=seen[0],
+        exit_frame=seen[-1],
+        entry_s=round(seen[0] / fps, 4),
+        exit_s=round(seen[-1] / fps, 4),
+        boxes=boxes,
     )
 
 
-def _shape(rng: np.random.Generator, width: int, height: int) -> tuple[
-        Literal["person", "box"], int, int, float]:
+def _shape(
+    rng: np.random.Generator, width: int, height: int
+) -> tuple[Literal["person", "box"], int, int, float]:
     """Kind, width, height (pixels) and speed (pixels per second) of a new actor."""
     speed = float(rng.uniform(0.4, 0.6) * width)
     if rng.random() < 0.7:
@@ -150,8 +167,17 @@ def _draw_person(image: Image, box: Box, color: Color, walked: float) -> None:
         cv2.line(image, (cx, hip), foot, trousers, limb, cv2.LINE_AA)
         hand = (int(cx - sign * swing * 0.7), y1 + int(0.55 * h))
         cv2.line(image, (cx, shoulder), hand, color, max(2, limb * 2 // 3), cv2.LINE_AA)
-    cv2.ellipse(image, (cx, y1 + int(0.4 * h)), (int(0.42 * w), int(0.2 * h)), 0, 0, 360,
-                color, -1, cv2.LINE_AA)
+    cv2.ellipse(
+        image,
+        (cx, y1 + int(0.4 * h)),
+        (int(0.42 * w), int(0.2 * h)),
+        0,
+        0,
+        360,
+        color,
+        -1,
+        cv2.LINE_AA,
+    )
     cv2.circle(image, (cx, y1 + int(0.1 * h)), int(0.09 * h), (60, 80, 110), -1, cv2.LINE_AA)
 
 

@@ -76,8 +76,12 @@ def write_conveyor(
     check_size(size)
     width, height = size
     layout = Layout(
-        width=width, height=height, belt_rows=(round(height / 6), round(height * 5 / 6)),
-        mm_per_pixel=mm_per_pixel, speed_px_s=belt_speed_px_s, fps=fps,
+        width=width,
+        height=height,
+        belt_rows=(round(height / 6), round(height * 5 / 6)),
+        mm_per_pixel=mm_per_pixel,
+        speed_px_s=belt_speed_px_s,
+        fps=fps,
         frames=frame_count(seconds, fps),
     )
     if belt_speed_px_s <= 0 or mm_per_pixel <= 0:
@@ -94,19 +98,33 @@ def write_conveyor(
         for p in planned
     ]
     entries, wrong = manifest(rng, truths, mismatch_share)
-    truths = [t.model_copy(update={"manifest_mismatch": wrong.get(t.tracking_number, [])})
-              for t in truths]
+    truths = [
+        t.model_copy(update={"manifest_mismatch": wrong.get(t.tracking_number, [])}) for t in truths
+    ]
     writer = _render(path, rng, layout, planned, shift, lighting, noise, blur_px, seed)
     activity = _activity(truths, layout.frames)
     truth = GroundTruth(
         scene=SceneInfo(
-            kind="conveyor", width=width, height=height, fps=fps, frames=layout.frames,
-            seconds=layout.frames / fps, seed=seed, gop_frames=writer.gop_frames, crf=writer.crf,
-            noise_sigma=noise, mm_per_pixel=mm_per_pixel, belt_speed_px_s=belt_speed_px_s,
-            belt_rows=layout.belt_rows, motion_blur_px=blur_px, lighting=lighting,
+            kind="conveyor",
+            width=width,
+            height=height,
+            fps=fps,
+            frames=layout.frames,
+            seconds=layout.frames / fps,
+            seed=seed,
+            gop_frames=writer.gop_frames,
+            crf=writer.crf,
+            noise_sigma=noise,
+            mm_per_pixel=mm_per_pixel,
+            belt_speed_px_s=belt_speed_px_s,
+            belt_rows=layout.belt_rows,
+            motion_blur_px=blur_px,
+            lighting=lighting,
         ),
-        activity=activity, activity_intervals=intervals_from_flags(activity, fps),
-        parcels=truths, manifest=entries,
+        activity=activity,
+        activity_intervals=intervals_from_flags(activity, fps),
+        parcels=truths,
+        manifest=entries,
     )
     truth.save(GroundTruth.path_for(path))
     return truth

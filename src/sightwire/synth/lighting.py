@@ -51,8 +51,15 @@ def write_lighting(
     rng = np.random.default_rng(seed)
     actors = plan_actors(rng, events=events, frames=frames, fps=fps, size=size)
     return write_room(
-        path, kind="lighting", fps=fps, size=size, seed=seed, noise=noise, actors=actors,
-        gains=gains, changes=changes,
+        path,
+        kind="lighting",
+        fps=fps,
+        size=size,
+        seed=seed,
+        noise=noise,
+        actors=actors,
+        gains=gains,
+        changes=changes,
     )
 
 
@@ -73,9 +80,17 @@ def _gains(
     if not 0 < step < frames:
         raise ValueError(f"step_at_s={step_at_s} is outside the clip ({frames / fps:.1f} s)")
     gains[step:] = step_gain
-    changes = [LightingChange(kind="step", start_frame=step, end_frame=step,
-                              start_s=step / fps, end_s=step / fps,
-                              gain_before=1.0, gain_after=step_gain)]
+    changes = [
+        LightingChange(
+            kind="step",
+            start_frame=step,
+            end_frame=step,
+            start_s=step / fps,
+            end_s=step / fps,
+            gain_before=1.0,
+            gain_after=step_gain,
+        )
+    ]
     if ramp_s is not None:
         first, last = round(ramp_s[0] * fps), round(ramp_s[1] * fps)
         if not step < first < last < frames:
@@ -83,7 +98,15 @@ def _gains(
         before = float(gains[first - 1])
         gains[first : last + 1] = np.linspace(before, ramp_gain, last - first + 2)[1:]
         gains[last + 1 :] = ramp_gain
-        changes.append(LightingChange(kind="ramp", start_frame=first, end_frame=last,
-                                      start_s=first / fps, end_s=last / fps,
-                                      gain_before=before, gain_after=ramp_gain))
+        changes.append(
+            LightingChange(
+                kind="ramp",
+                start_frame=first,
+                end_frame=last,
+                start_s=first / fps,
+                end_s=last / fps,
+                gain_before=before,
+                gain_after=ramp_gain,
+            )
+        )
     return gains, changes

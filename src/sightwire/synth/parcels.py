@@ -86,16 +86,28 @@ def plan_parcels(
         height_mm = float(round(rng.uniform(120, 500) / 5) * 5)
         volume_m3 = w * h * layout.mm_per_pixel**2 * height_mm * 1e-9
         label_h, label_w = label.shape[:2]
-        label_xy = (int(rng.integers(EDGE_PX, w - label_w - EDGE_PX + 1)),
-                    int(rng.integers(EDGE_PX, h - label_h - EDGE_PX + 1)))
+        label_xy = (
+            int(rng.integers(EDGE_PX, w - label_w - EDGE_PX + 1)),
+            int(rng.integers(EDGE_PX, h - label_h - EDGE_PX + 1)),
+        )
         top, bottom = layout.belt_rows
-        parcels.append(Parcel(
-            index=i, tracking_number=number, width_px=w, height_px=h, height_mm=height_mm,
-            weight_kg=round(volume_m3 * rng.uniform(80, 250), 2), color=color,
-            top=int(rng.integers(top + EDGE_PX, bottom - EDGE_PX - h + 1)),
-            belt_u=int(shift[entry]) + w, label_xy=label_xy, label_wh=(label_w, label_h),
-            label_damaged=i in broken, sprite=_sprite(rng, color, w, h, label, label_xy),
-        ))
+        parcels.append(
+            Parcel(
+                index=i,
+                tracking_number=number,
+                width_px=w,
+                height_px=h,
+                height_mm=height_mm,
+                weight_kg=round(volume_m3 * rng.uniform(80, 250), 2),
+                color=color,
+                top=int(rng.integers(top + EDGE_PX, bottom - EDGE_PX - h + 1)),
+                belt_u=int(shift[entry]) + w,
+                label_xy=label_xy,
+                label_wh=(label_w, label_h),
+                label_damaged=i in broken,
+                sprite=_sprite(rng, color, w, h, label, label_xy),
+            )
+        )
     return parcels
 
 
@@ -148,8 +160,9 @@ def _entry_frames(rng: np.random.Generator, layout: Layout, widths: list[int]) -
     shares = rng.dirichlet(np.ones(len(widths) + 1)) * slack
     times = first + np.cumsum(shares[:-1]) + np.concatenate([[0.0], np.cumsum(least)])
     # Rounding to frames must not bring two parcels closer than their gap.
-    return [int(np.floor(t * fps)) if i == 0 else int(np.ceil(t * fps))
-            for i, t in enumerate(times)]
+    return [
+        int(np.floor(t * fps)) if i == 0 else int(np.ceil(t * fps)) for i, t in enumerate(times)
+    ]
 
 
 def _sprite(
@@ -179,25 +192,48 @@ def parcel_truth(
     lw, lh = parcel.label_wh
     for frame in range(layout.frames):
         left = parcel.left(int(shift[frame]))
-        box = clip_box(left, parcel.top, left + parcel.width_px, parcel.top + parcel.height_px,
-                       layout.width, layout.height)
+        box = clip_box(
+            left,
+            parcel.top,
+            left + parcel.width_px,
+            parcel.top + parcel.height_px,
+            layout.width,
+            layout.height,
+        )
         if box is None:
             continue
         boxes[frame] = box
-        label = clip_box(left + lx, parcel.top + ly, left + lx + lw, parcel.top + ly + lh,
-                         layout.width, layout.height)
+        label = clip_box(
+            left + lx,
+            parcel.top + ly,
+            left + lx + lw,
+            parcel.top + ly + lh,
+            layout.width,
+            layout.height,
+        )
         if label is not None:
             label_boxes[frame] = label
     shown = sorted(boxes) or [0]
     mmpp = layout.mm_per_pixel
     return ParcelTruth(
-        id=f"P{parcel.index + 1:03d}", tracking_number=parcel.tracking_number,
-        length_mm=parcel.width_px * mmpp, width_mm=parcel.height_px * mmpp,
-        height_mm=parcel.height_mm, weight_kg=parcel.weight_kg, color=parcel.color,
-        size_px=(parcel.width_px, parcel.height_px), label_size_px=parcel.label_wh,
-        label_damaged=parcel.label_damaged, label_readable=readable, manifest_mismatch=mismatch,
-        entry_frame=shown[0], exit_frame=shown[-1], entry_s=round(shown[0] / layout.fps, 4),
-        exit_s=round(shown[-1] / layout.fps, 4), boxes=boxes, label_boxes=label_boxes,
+        id=f"P{parcel.index + 1:03d}",
+        tracking_number=parcel.tracking_number,
+        length_mm=parcel.width_px * mmpp,
+        width_mm=parcel.height_px * mmpp,
+        height_mm=parcel.height_mm,
+        weight_kg=parcel.weight_kg,
+        color=parcel.color,
+        size_px=(parcel.width_px, parcel.height_px),
+        label_size_px=parcel.label_wh,
+        label_damaged=parcel.label_damaged,
+        label_readable=readable,
+        manifest_mismatch=mismatch,
+        entry_frame=shown[0],
+        exit_frame=shown[-1],
+        entry_s=round(shown[0] / layout.fps, 4),
+        exit_s=round(shown[-1] / layout.fps, 4),
+        boxes=boxes,
+        label_boxes=label_boxes,
     )
 
 
@@ -218,9 +254,13 @@ def manifest(
             sign = 1.0 if rng.random() < 0.5 else -1.0
             declared[field] *= 1.0 + sign * rng.uniform(0.08, 0.20)
             mismatches[truth.tracking_number] = [field]
-        entries.append(ManifestEntry(
-            tracking_number=truth.tracking_number,
-            length_mm=round(declared["length_mm"]), width_mm=round(declared["width_mm"]),
-            height_mm=round(declared["height_mm"]), weight_kg=round(declared["weight_kg"], 2),
-        ))
+        entries.append(
+            ManifestEntry(
+                tracking_number=truth.tracking_number,
+                length_mm=round(declared["length_mm"]),
+                width_mm=round(declared["width_mm"]),
+                height_mm=round(declared["height_mm"]),
+                weight_kg=round(declared["weight_kg"], 2),
+            )
+        )
     return entries, mismatches

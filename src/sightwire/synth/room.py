@@ -62,12 +62,21 @@ def write_room(
     activity = _activity(objects, actors, frames)
     truth = GroundTruth(
         scene=SceneInfo(
-            kind=kind, width=width, height=height, fps=fps, frames=frames,
-            seconds=frames / fps, seed=seed, gop_frames=writer.gop_frames, crf=writer.crf,
+            kind=kind,
+            width=width,
+            height=height,
+            fps=fps,
+            frames=frames,
+            seconds=frames / fps,
+            seed=seed,
+            gop_frames=writer.gop_frames,
+            crf=writer.crf,
             noise_sigma=noise,
         ),
-        activity=activity, activity_intervals=intervals_from_flags(activity, fps),
-        objects=objects, lighting_changes=list(changes),
+        activity=activity,
+        activity_intervals=intervals_from_flags(activity, fps),
+        objects=objects,
+        lighting_changes=list(changes),
     )
     truth.save(GroundTruth.path_for(path))
     return truth

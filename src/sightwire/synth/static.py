@@ -44,6 +44,12 @@ def write_static(
     rng = np.random.default_rng(seed)
     actors = plan_actors(rng, events=events, frames=frames, fps=fps, size=size)
     return write_room(
-        path, kind="static", fps=fps, size=size, seed=seed, noise=noise, actors=actors,
+        path,
+        kind="static",
+        fps=fps,
+        size=size,
+        seed=seed,
+        noise=noise,
+        actors=actors,
         gains=np.ones(frames),
     )

@@ -21,8 +21,9 @@ Color = tuple[int, int, int]
 def smooth_noise(rng: np.random.Generator, height: int, width: int, cell: int) -> Field:
     """Noise with features about ``cell`` pixels wide, scaled to unit standard deviation."""
     small = rng.normal(size=(height // cell + 2, width // cell + 2)).astype(np.float32)
-    field = np.asarray(cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC),
-                       np.float32)
+    field = np.asarray(
+        cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC), np.float32
+    )
     return np.asarray((field - field.mean()) / max(float(field.std()), 1e-6), np.float32)
 
 

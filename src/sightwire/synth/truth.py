@@ -169,8 +169,14 @@ def intervals_from_flags(flags: Sequence[bool], fps: float) -> list[Interval]:
             start = index
         elif not flag and start is not None:
             end = index - 1
-            runs.append(Interval(start_frame=start, end_frame=end,
-                                 start_s=round(start / fps, 4), end_s=round(end / fps, 4)))
+            runs.append(
+                Interval(
+                    start_frame=start,
+                    end_frame=end,
+                    start_s=round(start / fps, 4),
+                    end_s=round(end / fps, 4),
+                )
+            )
             start = None
     return runs
 

@@ -69,9 +69,7 @@ class Mp4Writer:
         self.frames = 0
         self._time_base = Fraction(1) / Fraction(fps).limit_denominator(1001)
         self._container = av.open(str(self.path), mode="w")
-        stream = self._container.add_stream(
-            "libx264", rate=Fraction(fps).limit_denominator(1001)
-        )
+        stream = self._container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.codec_context.gop_size = self.gop_frames
