@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sightwire import __version__
-from sightwire.cli import config_cmds, demo, run, synth
+from sightwire.cli import config_cmds, demo, models, run, synth
 from sightwire.runtime.logs import configure_logging
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.add_typer(config_cmds.config_app, name="config")
 app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.add_typer(synth.synth_app, name="synth")
+app.add_typer(models.models_app, name="models")
 
 
 def main() -> None:

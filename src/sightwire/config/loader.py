@@ -131,8 +131,9 @@ def _reference_issues(config: SightwireConfig, doc: YamlDocument) -> Iterator[Co
     for name, camera in config.cameras.items():
         for k, step in enumerate(camera.analyse):
             model = getattr(getattr(step, "detect", None), "model", None)
-            if model and "@" not in model and model not in config.models:
+            if model and model.partition("@")[0] not in config.models:
                 yield issue(
                     ("cameras", name, "analyse", k, "detect", "model"),
-                    f"no model named {model!r} under models",
+                    f"no model named {model.partition('@')[0]!r} under models "
+                    "(declare registry models there without a path)",
                 )

@@ -1,0 +1,1 @@
+"""Vision models: the model registry, ONNX Runtime, decoders, readers, faces."""
