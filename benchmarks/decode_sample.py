@@ -21,15 +21,17 @@ def bare_pyav(clip: Path, fps: float | None) -> int:
     kept = 0
     due = 0.0
     interval = 1.0 / fps if fps else 0.0
+    last = None  # a consumer holds each picture until the next, as a pipeline does
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for frame in container.decode(stream):
             t = frame.time or 0.0
             if t + 1e-6 >= due:
-                frame.to_ndarray(format="bgr24")
+                last = frame.to_ndarray(format="bgr24")
                 due += interval
                 kept += 1
+    del last
     return kept
 
 

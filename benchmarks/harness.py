@@ -2,11 +2,15 @@
 
 The machines are noisy, so absolute seconds mean little; a ratio of two
 measurements taken alternately (A, B, A, B, ...) in the same process does. Each
-side's time is the median of its rounds.
+side's time is the median of its rounds. Both wall-clock and CPU time (this
+process's user + system time, all threads) are recorded: on a busy machine the
+CPU-time ratio still measures the work each side does, while wall time also
+counts the time other processes took the cores.
 """
 
 from __future__ import annotations
 
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -22,6 +26,8 @@ class Comparison:
     candidate: str
     baseline_s: list[float] = field(default_factory=list)
     candidate_s: list[float] = field(default_factory=list)
+    baseline_cpu_s: list[float] = field(default_factory=list)
+    candidate_cpu_s: list[float] = field(default_factory=list)
     units: int = 1  # work items per round (frames, events), for throughput
     unit: str = "item"
     target: str = ""
@@ -30,6 +36,11 @@ class Comparison:
     def ratio(self) -> float:
         """Candidate throughput as a share of the baseline's (1.0 = as fast)."""
         return statistics.median(self.baseline_s) / statistics.median(self.candidate_s)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Baseline CPU time over candidate CPU time (1.0 = the same work)."""
+        return statistics.median(self.baseline_cpu_s) / statistics.median(self.candidate_cpu_s)
 
     def rate(self, times: list[float]) -> float:
         return self.units / statistics.median(times)
@@ -43,6 +54,7 @@ class Comparison:
             "candidate_per_s": round(self.rate(self.candidate_s), 1),
             "unit": self.unit,
             "ratio": round(self.ratio, 3),
+            "cpu_ratio": round(self.cpu_ratio, 3),
             "rounds": len(self.baseline_s),
             "target": self.target,
         }
@@ -61,9 +73,18 @@ def compare(
         candidate()
     for i in range(rounds):
         # Alternate who goes first so neither always gets the warmer cache.
-        pair = [(baseline, comparison.baseline_s), (candidate, comparison.candidate_s)]
-        for fn, sink in pair if i % 2 == 0 else reversed(pair):
-            start = time.perf_counter()
+        pair = [
+            (baseline, comparison.baseline_s, comparison.baseline_cpu_s),
+            (candidate, comparison.candidate_s, comparison.candidate_cpu_s),
+        ]
+        for fn, wall, cpu in pair if i % 2 == 0 else reversed(pair):
+            start, start_cpu = time.perf_counter(), _cpu_seconds()
             fn()
-            sink.append(time.perf_counter() - start)
+            wall.append(time.perf_counter() - start)
+            cpu.append(_cpu_seconds() - start_cpu)
     return comparison
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
