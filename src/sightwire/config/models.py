@@ -31,6 +31,15 @@ class ModelConfig(StrictModel):
     confidence: float = Field(0.4, ge=0, le=1, description="Minimum confidence kept")
     iou: float = Field(0.45, ge=0, le=1, description="IoU threshold of non-maximum suppression")
     labels: list[str] | None = Field(None, description="Class names, when the model has none")
+    providers: list[str] = Field(
+        default_factory=lambda: ["CPU"],
+        description="ONNX Runtime providers in order of preference: CUDA, TensorRT, OpenVINO, "
+        "CPU; a missing one falls back to the next with a warning",
+    )
+    threads: int | None = Field(None, ge=1, le=256, description="Threads per inference call")
+    max_batch: int = Field(
+        8, ge=1, le=256, description="Most frames (of all cameras) in one model call"
+    )
 
 
 class ReconnectConfig(StrictModel):
@@ -71,6 +80,12 @@ class PrivacyConfig(StrictModel):
     faces: Literal["blur", "pixelate", "fill", "off"] = "off"
     plates: Literal["blur", "pixelate", "fill", "off"] = "off"
     classes: list[str] = Field(default_factory=list, description="Detector classes to redact")
+    method: Literal["blur", "pixelate", "fill"] = Field(
+        "fill", description="How objects of `classes` are redacted"
+    )
+    padding: float = Field(
+        0.25, ge=0, le=1, description="Grow each redacted box by this share of its size, per side"
+    )
 
 
 class DetectOptions(StrictModel):
@@ -81,14 +96,33 @@ class DetectOptions(StrictModel):
 
 
 class TrackOptions(StrictModel):
-    max_age_s: float = Field(1.0, gt=0, description="Keep a lost track this long")
-    min_hits: int = Field(2, ge=1)
+    max_age_s: float = Field(
+        1.0,
+        gt=0,
+        description="Keep a lost track this long: seconds of stream time (pts) from the "
+        "first analysed frame that missed it",
+    )
+    min_hits: int = Field(2, ge=1, description="Frames in a row that confirm a new track")
+    high_confidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Detections at least this confident are matched first and start "
+        "tracks; weaker ones (down to 0.1) only extend tracks. Give the detect step a "
+        "lower confidence (e.g. 0.1) to benefit",
+    )
+    match_iou: float = Field(
+        0.2, gt=0, le=1, description="Least overlap of a detection with a track's predicted box"
+    )
 
 
 class ReadOptions(StrictModel):
     within: str | None = Field(None, description="Read inside boxes of this class")
     zone: str | None = Field(None, description="Or inside this zone")
     pattern: str | None = Field(None, description="Regular expression a reading must match")
+    margin: float = Field(
+        0.1, ge=0, le=1, description="Grow each box by this share of its size before reading"
+    )
 
 
 class MeasureOptions(StrictModel):
