@@ -138,3 +138,22 @@ def test_unreadable_and_non_text_files(tmp_path: Path) -> None:
 
 def test_top_level_must_be_a_mapping() -> None:
     assert _errors("- a\n- b\n") == ["cfg.yaml:1: the config must be a mapping of settings"]
+
+
+def test_a_camera_may_only_use_declared_models() -> None:
+    text = (
+        "version: 1\n"
+        "models:\n"
+        "  parcels: {confidence: 0.3}\n"
+        "cameras:\n"
+        "  belt:\n"
+        "    source: belt.mp4\n"
+        "    analyse:\n"
+        "      - detect: {model: parcels@3}\n"
+        "      - detect: {model: pallets}\n"
+    )
+    errors = _errors(text)
+    assert errors == [
+        "cfg.yaml:9: cameras.belt.analyse[1].detect.model: no model named 'pallets' under "
+        "models (declare registry models there without a path)"
+    ]

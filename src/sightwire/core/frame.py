@@ -10,6 +10,9 @@ import numpy.typing as npt
 
 Image = npt.NDArray[np.uint8]
 
+MOTION_BOXES = "motion_boxes"
+"""``Frame.metadata`` key: the motion gate's boxes (N, 4) xyxy in frame pixels."""
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:

@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sightwire.inference.onnx_runner import class_names_from_metadata
 
 CHUNK = 1 << 20
 
@@ -59,30 +60,10 @@ def inspect_onnx(path: Path) -> OnnxFileInfo:
         input_name=first.name,
         input_shape=tuple(_dim(d) for d in first.shape),
         output_shapes=[tuple(_dim(d) for d in o.shape) for o in session.get_outputs()],
-        labels=labels_from_metadata(metadata),
+        labels=class_names_from_metadata(metadata) or [],
         task=metadata.get("task"),
         metadata=metadata,
     )
-
-
-def labels_from_metadata(metadata: dict[str, str]) -> list[str]:
-    """Class names from Ultralytics-style ``names`` metadata ("{0: 'person', ...}").
-
-    >>> labels_from_metadata({"names": "{0: 'parcel', 1: 'label'}"})
-    ['parcel', 'label']
-    """
-    raw = metadata.get("names")
-    if not raw:
-        return []
-    try:
-        names: Any = ast.literal_eval(raw)  # a literal, never code
-    except (ValueError, SyntaxError):
-        return []
-    if isinstance(names, dict):
-        return [str(names[k]) for k in sorted(names)]
-    if isinstance(names, list):
-        return [str(n) for n in names]
-    return []
 
 
 def _dim(value: Any) -> int | str | None:

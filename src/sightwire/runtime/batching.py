@@ -49,6 +49,13 @@ class ModelBatcher(Generic[In, Out]):
         self._requests.put(request)
         return request.result.result(timeout)
 
+    def infer_many(self, items: Sequence[In], timeout: float | None = None) -> list[Out]:
+        """Queue every item at once (so they can share a call), then collect the results."""
+        requests: list[_Request[In, Out]] = [_Request(item, Future()) for item in items]
+        for request in requests:
+            self._requests.put(request)
+        return [request.result.result(timeout) for request in requests]
+
     def close(self) -> None:
         """Finish queued requests, then stop the worker."""
         self._requests.put(None)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sightwire.config.models import CameraConfig
 from sightwire.core import Detections, Event, Frame
+from sightwire.core.frame import MOTION_BOXES
 from sightwire.stages import MotionGate, MotionResult, build_stages
 
 
@@ -55,8 +56,10 @@ class CameraPipeline:
         for stage in self.stages:
             frame = stage(frame)
         motion = self.motion(frame) if self.motion is not None else None
-        if motion is not None and self.skip_idle and not motion.has_motion:
-            return FrameResult(frame, motion, Detections.empty(), skipped=True)
+        if motion is not None:
+            if self.skip_idle and not motion.has_motion:
+                return FrameResult(frame, motion, Detections.empty(), skipped=True)
+            frame = frame.with_image(frame.image, **{MOTION_BOXES: motion.boxes})
         detections = Detections.empty()
         for analyser in self.analysers:
             detections = analyser.analyse(frame, detections)

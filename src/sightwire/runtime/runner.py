@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sightwire.config.models import CameraConfig, SightwireConfig
+from sightwire.inference.registry import RegistryError
+from sightwire.runtime.analysers import build_analysers
+from sightwire.runtime.models import ModelHub
 from sightwire.runtime.pipeline import CameraPipeline, FrameResult
 from sightwire.runtime.stats import CameraStats
 from sightwire.sources import CameraReader, SourceError, SourceState, StateChange, open_source
@@ -37,6 +40,7 @@ class Runner:
         self.until_end = until_end
         self.on_result = on_result
         self.stats = {name: CameraStats(name) for name in config.cameras}
+        self.models = ModelHub(config)
         self._readers: dict[str, CameraReader] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -46,13 +50,14 @@ class Runner:
         """Open every camera and start its threads."""
         for name, camera in self.config.cameras.items():
             self._start_camera(name, camera)
+        self.models.watch()
         threading.Thread(target=self._watch, name="sightwire-watch", daemon=True).start()
 
     def _start_camera(self, name: str, camera: CameraConfig) -> None:
         try:
+            pipeline = CameraPipeline(name, camera, build_analysers(camera, self.models))
             source = open_source(name, camera)
-            pipeline = CameraPipeline(name, camera)
-        except (SourceError, ValueError) as exc:
+        except (SourceError, RegistryError, ValueError) as exc:
             self._on_state(StateChange(name, SourceState.FAILED, str(exc)))
             return
         reader = CameraReader(source, reconnect=camera.reconnect, listener=self._on_state)
@@ -117,6 +122,7 @@ class Runner:
             reader.stop(timeout=max(0.1, deadline - time.monotonic()))
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.models.close()
         self._done.set()
 
     def summary(self) -> list[dict[str, Any]]:

@@ -1,0 +1,58 @@
+"""A camera's ``analyse:`` list, built into analysers in the order the config gives.
+
+>>> # analysers = build_analysers(camera_config, hub)
+>>> # CameraPipeline("belt-1", camera_config, analysers)
+"""
+
+from __future__ import annotations
+
+from sightwire.config.models import (
+    BarcodeStep,
+    CameraConfig,
+    DetectStep,
+    MeasureStep,
+    OcrStep,
+    TrackStep,
+)
+from sightwire.runtime.models import ModelHub
+from sightwire.runtime.pipeline import Analyser
+
+
+class UnsupportedStepError(ValueError):
+    """A step the config allows that this build cannot run yet."""
+
+
+def build_analysers(camera: CameraConfig, hub: ModelHub) -> list[Analyser]:
+    """One analyser per step. Readers and models load here, once, not per frame."""
+    analysers: list[Analyser] = []
+    for step in camera.analyse:
+        analysers.append(_analyser(step, camera, hub))
+    return analysers
+
+
+def _analyser(
+    step: DetectStep | TrackStep | BarcodeStep | OcrStep | MeasureStep,
+    camera: CameraConfig,
+    hub: ModelHub,
+) -> Analyser:
+    # Imported per kind: a camera without OCR never loads the OCR models.
+    if isinstance(step, DetectStep):
+        from sightwire.inference.detector import DetectAnalyser
+        from sightwire.inference.regions import RegionDetectAnalyser
+
+        options = step.detect
+        kind = RegionDetectAnalyser if options.regions else DetectAnalyser
+        return kind(hub.detector(options.model), options.confidence, options.classes)
+    if isinstance(step, TrackStep):
+        from sightwire.tracking import TrackAnalyser
+
+        return TrackAnalyser(step.track)
+    if isinstance(step, BarcodeStep):
+        from sightwire.inference.barcode import BarcodeAnalyser
+
+        return BarcodeAnalyser(step.barcode, zones=camera.zones)
+    if isinstance(step, OcrStep):
+        from sightwire.inference.ocr import OcrAnalyser
+
+        return OcrAnalyser(step.ocr, zones=camera.zones)
+    raise UnsupportedStepError("measure arrives with the analysis issue (zones, lines, sizes)")
