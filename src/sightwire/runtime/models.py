@@ -84,6 +84,7 @@ class ModelHub:
         self._detectors: dict[str, SharedDetector] = {}
         self._live: list[LiveModel[OnnxDetector]] = []
         self._watcher: ModelWatcher | None = None
+        self.watch_interval_s = 2.0  # how often registry aliases are checked
 
     def detector(self, ref: str) -> SharedDetector:
         """The shared detector for ``NAME`` or ``NAME@VERSION`` (loaded on first use)."""
@@ -108,10 +109,11 @@ class ModelHub:
             self._registry = ModelRegistry(store.database, folder)
         return self._registry
 
-    def watch(self, interval_s: float = 2.0) -> None:
+    def watch(self) -> None:
         """Start following registry aliases (a no-op when no model uses the registry)."""
         if self._live and self._watcher is None:
-            self._watcher = ModelWatcher(list(self._live), interval_s).start()  # type: ignore[arg-type]
+            live: list[LiveModel[object]] = list(self._live)  # type: ignore[arg-type]
+            self._watcher = ModelWatcher(live, self.watch_interval_s).start()
 
     def close(self) -> None:
         if self._watcher is not None:
