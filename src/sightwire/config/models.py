@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag
 
-Point = tuple[float, float]
-Polygon = Annotated[list[Point], Field(min_length=3, description="[[x, y], ...] in pixels")]
-Line = Annotated[list[Point], Field(min_length=2, max_length=2, description="[[x1, y1], [x2, y2]]")]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+from sightwire.config.actions import ActionConfig, WebhookConfig
+from sightwire.config.base import Line, Name, Polygon, StrictModel
+from sightwire.config.rules import LookupConfig, RuleConfig
 
 
 class StoreConfig(StrictModel):
@@ -193,56 +188,6 @@ class CameraConfig(StrictModel):
     zones: dict[Name, Polygon] = Field(default_factory=dict)
     lines: dict[Name, Line] = Field(default_factory=dict)
     analyse: list[AnalyseStep] = Field(default_factory=list)
-
-
-class LookupConfig(StrictModel):
-    url: str = Field(description="Templated URL, e.g. ${WMS_URL}/parcels/{tracking_number}")
-    method: Literal["GET"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
-    cache_s: float = Field(0, ge=0)
-    timeout_s: float = Field(2.0, gt=0, le=60)
-
-
-class TriggerConfig(StrictModel):
-    line: str | None = None
-    zone: str | None = None
-    class_name: str | None = Field(None, alias="class")
-    event: Literal["enter", "exit", "cross", "dwell", "count", "absent", "still"] | None = None
-
-
-class RuleConfig(StrictModel):
-    name: Name
-    on: TriggerConfig
-    lookup: str | None = None
-    when: str | None = Field(None, description="Condition in the safe expression language")
-    severity: Literal["debug", "info", "warning", "error", "critical"] = "info"
-    min_confidence: float = Field(0.0, ge=0, le=1)
-    cooldown_s: float = Field(0.0, ge=0)
-    attributes: dict[str, str] = Field(default_factory=dict)
-    actions: list[str] = Field(default_factory=list)
-
-
-class HttpAction(StrictModel):
-    type: Literal["http"]
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: dict[str, Any] | None = None
-    timeout_s: float = Field(5.0, gt=0, le=120)
-
-
-class FileAction(StrictModel):
-    type: Literal["file"]
-    path: str = Field(description="JSON-lines file to append events to")
-
-
-ActionConfig = Annotated[HttpAction | FileAction, Field(discriminator="type")]
-
-
-class WebhookConfig(StrictModel):
-    url: str
-    secret: str = Field(description="Standard Webhooks secret; use ${VAR}, never a literal")
-    types: list[str] = Field(default_factory=lambda: ["com.sightwire.*"])
 
 
 class SightwireConfig(StrictModel):
