@@ -1,0 +1,1 @@
+"""Actions: one module per kind of destination, registered in ``registry.py``."""

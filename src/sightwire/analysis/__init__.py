@@ -1,0 +1,1 @@
+"""Analysis over tracked objects: zones, lines, dwell, counts, sizes, anomalies."""

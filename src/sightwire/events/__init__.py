@@ -1,0 +1,1 @@
+"""Events: the event store, the outbox and the dispatcher that empties it."""

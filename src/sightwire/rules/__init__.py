@@ -1,0 +1,1 @@
+"""Rules: triggers, lookups, conditions and false-positive controls that emit events."""

@@ -1,0 +1,1 @@
+"""Storage: the database (SQLAlchemy, Alembic migrations) and blob stores."""
