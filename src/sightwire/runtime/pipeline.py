@@ -15,6 +15,7 @@ from sightwire.config.models import CameraConfig
 from sightwire.core import Detections, Event, Frame
 from sightwire.core.frame import MOTION_BOXES
 from sightwire.stages import MotionGate, MotionResult, build_stages
+from sightwire.stages.redact import Redactor
 
 
 class Analyser(Protocol):
@@ -50,17 +51,25 @@ class CameraPipeline:
         self.motion = MotionGate(motion) if motion is not None and motion.enabled else None
         self.skip_idle = motion is not None and motion.enabled and motion.skip_idle
         self.analysers = list(analysers)
+        redactor = Redactor(config.privacy)
+        self.redactor = redactor if redactor.active else None
 
     def process(self, frame: Frame) -> FrameResult:
-        """Run every step on ``frame``; idle frames skip the analysers."""
+        """Run every step on ``frame``; idle frames skip the analysers.
+
+        Privacy redaction comes last, so that readers and detectors see the real
+        pixels while no frame leaves the pipeline unredacted, idle ones included.
+        """
         for stage in self.stages:
             frame = stage(frame)
         motion = self.motion(frame) if self.motion is not None else None
-        if motion is not None:
-            if self.skip_idle and not motion.has_motion:
-                return FrameResult(frame, motion, Detections.empty(), skipped=True)
-            frame = frame.with_image(frame.image, **{MOTION_BOXES: motion.boxes})
         detections = Detections.empty()
-        for analyser in self.analysers:
-            detections = analyser.analyse(frame, detections)
-        return FrameResult(frame, motion, detections, skipped=False)
+        skipped = motion is not None and self.skip_idle and not motion.has_motion
+        if motion is not None and not skipped:
+            frame = frame.with_image(frame.image, **{MOTION_BOXES: motion.boxes})
+        if not skipped:
+            for analyser in self.analysers:
+                detections = analyser.analyse(frame, detections)
+        if self.redactor is not None:
+            frame = self.redactor.redact(frame, detections)
+        return FrameResult(frame, motion, detections, skipped=skipped)

@@ -17,7 +17,8 @@ import zxingcpp
 
 from sightwire.core.frame import Image
 
-ALPHANUMERIC = np.array(list(string.ascii_uppercase + string.digits))
+# Like carriers' own schemes, shipper codes avoid O and I, which print like 0 and 1.
+ALPHANUMERIC = np.array([c for c in string.ascii_uppercase + string.digits if c not in "OI"])
 DIGITS = np.array(list(string.digits))
 PAPER = (238, 242, 244)
 INK = (20, 20, 20)
