@@ -132,7 +132,10 @@ class OnnxRunner:
             tuple(_dim(d) for d in output.shape) for output in self.session.get_outputs()
         )
         if warm_up:
-            self.run(np.zeros((self.batch_size or 1, 3, *self.input_size), self.input_dtype))
+            outputs = self.run(
+                np.zeros((self.batch_size or 1, 3, *self.input_size), self.input_dtype)
+            )
+            self.output_shapes = _observed(self.output_shapes, outputs)
 
     def _read_input(self, input_size: Size | None) -> None:
         first = self.session.get_inputs()[0]
@@ -178,6 +181,22 @@ class OnnxRunner:
         feed = blob if blob.dtype == self.input_dtype else blob.astype(self.input_dtype)
         outputs: list[npt.NDArray[Any]] = self.session.run(None, {self.input_name: feed})
         return outputs
+
+
+def _observed(declared: tuple[Shape, ...], outputs: list[npt.NDArray[Any]]) -> tuple[Shape, ...]:
+    """Declared output shapes with symbolic dims (other than the batch axis) replaced
+    by the sizes a real run produced. Exporters often leave e.g. ``[batch,
+    'Transpose_dim_1', 1200]``; the decoders need the channel count to pick a layout.
+    """
+    return tuple(
+        tuple(
+            d if isinstance(d, int) or axis == 0 else int(out.shape[axis])
+            for axis, d in enumerate(shape)
+        )
+        if len(shape) == out.ndim
+        else shape
+        for shape, out in zip(declared, outputs, strict=True)
+    )
 
 
 def _available(wanted: list[str]) -> list[str]:
