@@ -6,7 +6,7 @@ import getpass
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,12 +14,10 @@ from rich.table import Table
 
 from sightwire.config import ConfigError, load_config
 from sightwire.config.models import StoreConfig
-from sightwire.inference.registry import (
-    DEFAULT_ALIAS,
-    ModelRegistry,
-    ModelVersion,
-    RegistryError,
-)
+from sightwire.inference.model_file import DEFAULT_ALIAS, RegistryError
+
+if TYPE_CHECKING:  # SQLAlchemy loads when a models command runs, not with every command
+    from sightwire.inference.registry import ModelRegistry, ModelVersion
 
 models_app = typer.Typer(help="Register models and move their aliases.", no_args_is_help=True)
 
@@ -32,6 +30,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 def open_registry(config: Path | None) -> ModelRegistry:
     """The registry in the config's database, model files beside its blobs."""
+    from sightwire.inference.registry import ModelRegistry
+
     try:
         store = load_config(config).store if config is not None else StoreConfig()
     except ConfigError as exc:

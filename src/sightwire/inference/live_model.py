@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sightwire.inference.registry import DEFAULT_ALIAS, ModelRegistry, ModelVersion, RegistryError
+from sightwire.inference.model_file import DEFAULT_ALIAS, RegistryError
+
+if TYPE_CHECKING:  # SQLAlchemy loads only when a registry is opened
+    from sightwire.inference.registry import ModelRegistry, ModelVersion
 
 log = logging.getLogger("sightwire.models")
 T = TypeVar("T")

@@ -14,6 +14,12 @@ from typing import Any
 from sightwire.inference.onnx_runner import class_names_from_metadata
 
 CHUNK = 1 << 20
+DEFAULT_ALIAS = "production"
+"""The alias a bare model name follows."""
+
+
+class RegistryError(ValueError):
+    """A registry request that cannot be met; the message says why."""
 
 
 def sha256_of(path: Path) -> str:

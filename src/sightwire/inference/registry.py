@@ -35,9 +35,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, RowMapping
 
-from sightwire.inference.model_file import inspect_onnx, sha256_of
+from sightwire.inference.model_file import DEFAULT_ALIAS, RegistryError, inspect_onnx, sha256_of
 
-DEFAULT_ALIAS = "production"
+__all__ = ["DEFAULT_ALIAS", "ModelChange", "ModelRegistry", "ModelVersion", "RegistryError"]
+
 metadata = MetaData()
 
 model_versions = Table(
@@ -74,10 +75,6 @@ model_changes = Table(
     Column("to_version", String(32)),
     Column("actor", String(128), nullable=False),
 )
-
-
-class RegistryError(Exception):
-    """A registry request that cannot be met; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

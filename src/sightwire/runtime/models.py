@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sightwire.config.models import ModelConfig, SightwireConfig
 from sightwire.core import Detections
@@ -20,8 +21,10 @@ from sightwire.core.frame import Image
 from sightwire.inference.detector import OnnxDetector
 from sightwire.inference.letterbox import Size
 from sightwire.inference.live_model import LiveModel, ModelWatcher
-from sightwire.inference.registry import ModelRegistry, ModelVersion
 from sightwire.runtime.batching import ModelBatcher
+
+if TYPE_CHECKING:  # the registry (and SQLAlchemy) loads only when a model uses it
+    from sightwire.inference.registry import ModelRegistry, ModelVersion
 
 log = logging.getLogger("sightwire.models")
 
@@ -67,6 +70,11 @@ class SharedDetector:
         """Model calls made so far (several frames may share one)."""
         return self._batcher.calls
 
+    @property
+    def images(self) -> int:
+        """Images (frames or crops) run through the model so far."""
+        return self._batcher.items
+
     def detect(self, images: Sequence[Image]) -> list[Detections]:
         """Detections per image, sharing model calls with other cameras' frames."""
         return self._batcher.infer_many(images)
@@ -104,6 +112,8 @@ class ModelHub:
 
     def registry(self) -> ModelRegistry:
         if self._registry is None:
+            from sightwire.inference.registry import ModelRegistry
+
             store = self.config.store
             folder = Path(store.blobs.removeprefix("file://")) / "models"
             self._registry = ModelRegistry(store.database, folder)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sightwire.config.models import CameraConfig, SightwireConfig
-from sightwire.inference.registry import RegistryError
 from sightwire.runtime.analysers import build_analysers
 from sightwire.runtime.models import ModelHub
 from sightwire.runtime.pipeline import CameraPipeline, FrameResult
@@ -57,7 +56,7 @@ class Runner:
         try:
             pipeline = CameraPipeline(name, camera, build_analysers(camera, self.models))
             source = open_source(name, camera)
-        except (SourceError, RegistryError, ValueError) as exc:
+        except (SourceError, ValueError) as exc:  # ValueError: bad model or registry entry
             self._on_state(StateChange(name, SourceState.FAILED, str(exc)))
             return
         reader = CameraReader(source, reconnect=camera.reconnect, listener=self._on_state)
