@@ -44,14 +44,14 @@ SKETCH = textwrap.dedent(
       - {url: "${ERP_HOOK_URL}", secret: "${ERP_HOOK_SECRET}", types: ["com.sightwire.*"]}
     """
 )
-ENV = {"WMS_URL": "http://wms.local", "ERP_HOOK_URL": "http://erp/hook", "ERP_HOOK_SECRET": "s3"}
+ENV = {"WMS_URL": "http://wms.local", "ERP_HOOK_URL": "http://erp/hook", "ERP_HOOK_SECRET": "whsec_c2lnaHR3aXJlLXRlc3Qtc2VjcmV0LTMyYnl0ZXMh"}
 
 
 def test_design_sketch_is_valid_and_expands_variables() -> None:
     config = parse_config(SKETCH, "sketch.yaml", ENV)
     assert config.cameras["belt-1"].fps == 5
     assert config.lookups["manifest"].url == "http://wms.local/parcels/{tracking_number}"
-    assert config.webhooks[0].secret == "s3"
+    assert config.webhooks[0].secrets()[0].get_secret_value() == ENV["ERP_HOOK_SECRET"]
     assert config.rules[0].on.class_name == "parcel"
     steps = [type(s).__name__ for s in config.cameras["belt-1"].analyse]
     assert steps == ["DetectStep", "TrackStep", "BarcodeStep", "OcrStep", "MeasureStep"]
