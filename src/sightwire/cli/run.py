@@ -14,7 +14,7 @@ from rich.console import Console
 
 from sightwire.config import ConfigError, SightwireConfig, load_config
 from sightwire.runtime.display import LiveDisplay, summary_table
-from sightwire.runtime.runner import Runner
+from sightwire.runtime.runner import ResultListener, Runner
 
 
 def run(
@@ -57,10 +57,14 @@ def with_sources(config: SightwireConfig, overrides: list[str]) -> SightwireConf
 
 
 def run_until_done(
-    config: SightwireConfig, *, until_end: bool, show_progress: bool
+    config: SightwireConfig,
+    *,
+    until_end: bool,
+    show_progress: bool,
+    on_result: ResultListener | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``config`` until a signal, or the end of every file with ``until_end``."""
-    runner = Runner(config, until_end=until_end)
+    runner = Runner(config, until_end=until_end, on_result=on_result)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         runner.request_stop()
