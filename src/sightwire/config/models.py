@@ -123,6 +123,17 @@ class ReadOptions(StrictModel):
 class MeasureOptions(StrictModel):
     within: str = Field(description="Measure boxes of this class")
     mm_per_pixel: float = Field(gt=0, description="Scale at the working plane")
+    length: Literal["longer", "x", "y"] = Field(
+        "longer",
+        description="Which box side is the length: the longer one, or the one along x (a "
+        "belt running left to right) or y; the width is the other",
+    )
+    edge_px: float = Field(
+        2.0, ge=0, description="A box this close to the frame's edge is cut off: not measured"
+    )
+    samples: int = Field(
+        25, ge=1, le=1000, description="Sizes kept per object; the estimate is their median"
+    )
 
 
 class DetectStep(StrictModel):

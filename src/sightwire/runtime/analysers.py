@@ -18,10 +18,6 @@ from sightwire.runtime.models import ModelHub
 from sightwire.runtime.pipeline import Analyser
 
 
-class UnsupportedStepError(ValueError):
-    """A step the config allows that this build cannot run yet."""
-
-
 def build_analysers(camera: CameraConfig, hub: ModelHub) -> list[Analyser]:
     """One analyser per step. Readers and models load here, once, not per frame."""
     analysers: list[Analyser] = []
@@ -55,4 +51,6 @@ def _analyser(
         from sightwire.inference.ocr import OcrAnalyser
 
         return OcrAnalyser(step.ocr, zones=camera.zones)
-    raise UnsupportedStepError("measure arrives with the analysis issue (zones, lines, sizes)")
+    from sightwire.analysis import MeasureAnalyser
+
+    return MeasureAnalyser(step.measure)

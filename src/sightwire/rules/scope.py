@@ -1,0 +1,92 @@
+"""What a rule's condition and attributes see: the variables of one observation.
+
+Variables (CEL):
+
+- ``object``: the object observed (null for zone-level observations): ``class``,
+  ``class_name``, ``confidence``, ``box`` [x1, y1, x2, y2], ``area``, ``track_id`` and
+  every data column flat (``object.barcode``, ``object.length_mm``); a number not
+  known (NaN) is null;
+- ``objects``: the objects counted (``count``, ``count_change``), a list;
+- ``zone``, ``line``, ``camera``: names (zone and line null when not observed);
+- ``observation``: ``kind``, ``direction``, ``sense``, ``pts``, ``captured_at`` and the
+  measurements (``dwell_s``, ``count``, ``previous``, ``change``, ``absent_s``,
+  ``still_s``, ``score``, ``hits``, ...);
+- the rule's lookup under its name (e.g. ``manifest``): the JSON answer, or null
+  when the lookup failed; then ``lookup_error`` is its reason (else null).
+
+>>> from sightwire.analysis.observation import Observation, ObservedObject
+>>> seen = Observation("cross", "belt-1", "w", 0.0, 1.5, 3, line="exit",
+...                    object=ObservedObject("parcel", (0, 0, 10, 10), 0.9, 7, {"barcode": "1Z"}),
+...                    direction="out")
+>>> scope = Scope(seen)
+>>> scope.plain("object")["barcode"], scope.plain("observation")["direction"]
+('1Z', 'out')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from celpy.adapter import json_to_cel
+
+from sightwire.analysis.observation import Observation
+
+BUILT_IN = frozenset({"object", "objects", "zone", "line", "camera", "observation"})
+LOOKUP_ERROR = "lookup_error"
+RESERVED = BUILT_IN | {LOOKUP_ERROR}
+"""Names no lookup may take."""
+
+
+class Scope:
+    """The variables of one observation, each built (and converted to CEL) on demand."""
+
+    def __init__(self, observation: Observation) -> None:
+        self.observation = observation
+        self._cel: dict[str, Any] = {}
+
+    def plain(self, name: str) -> Any:
+        """Variable ``name`` as plain Python."""
+        obs = self.observation
+        if name == "object":
+            return None if obs.object is None else obs.object.fields()
+        if name == "objects":
+            return [o.fields() for o in obs.objects]
+        if name in ("zone", "line", "camera"):
+            return getattr(obs, name)
+        if name == "observation":
+            return {
+                "kind": obs.kind,
+                "direction": obs.direction,
+                "sense": obs.sense,
+                "pts": obs.pts,
+                "captured_at": obs.captured_at,
+                **obs.measurements,
+            }
+        raise KeyError(name)
+
+    def variables(
+        self, names: Collection[str], lookup: tuple[str, Any, str | None] | None
+    ) -> dict[str, Any]:
+        """CEL values of ``names``; ``lookup`` is (name, answer, error) of the rule's lookup."""
+        out: dict[str, Any] = {}
+        for name in names:
+            if name in BUILT_IN:
+                if name not in self._cel:
+                    self._cel[name] = json_to_cel(self.plain(name))
+                out[name] = self._cel[name]
+        if lookup is not None:
+            lookup_name, answer, error = lookup
+            out[lookup_name] = json_to_cel(answer)
+            out[LOOKUP_ERROR] = json_to_cel(error)
+        elif LOOKUP_ERROR in names:
+            out[LOOKUP_ERROR] = None
+        return out
+
+    def lookup_fields(self) -> dict[str, Any]:
+        """What a lookup URL may use: the object's fields, ``camera``, ``zone``, ``line``."""
+        obs = self.observation
+        fields: dict[str, Any] = {"camera": obs.camera, "zone": obs.zone, "line": obs.line}
+        if obs.object is not None:
+            fields.update(obs.object.fields())
+        return fields
