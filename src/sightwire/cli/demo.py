@@ -60,8 +60,8 @@ def demo(
     rows = run_until_done(
         demo_config(clip, realtime), until_end=True, show_progress=not as_json, on_result=log.add
     )
-    parcels = [o for o in log.objects() if o.class_name == "parcel"]
-    report = compare(parcels, truth)
+    tracked = [o for o in log.objects() if o.class_name == "parcel"]
+    report = compare(tracked, truth)
     if as_json:
         typer.echo(json.dumps({"cameras": rows, "parcels": report}, indent=2))
         return
