@@ -49,8 +49,12 @@ def test_a_running_pipeline_follows_promote_and_rollback(tmp_path: Path) -> None
         assert detector.version == "1"
 
         def models(*args: str) -> None:
-            subprocess.run([sys.executable, "-m", "sightwire", "models", *args, "--config",
-                            str(config_file)], check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                [sys.executable, "-m", "sightwire", "models", *args, "--config", str(config_file)],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
 
         models("promote", "parcels@2")
         _until(lambda: detector.version == "2")

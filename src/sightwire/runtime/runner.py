@@ -14,6 +14,8 @@ from typing import Any
 
 from sightwire.config.models import CameraConfig, SightwireConfig
 from sightwire.runtime.analysers import build_analysers
+from sightwire.runtime.event_loop import EventLoopThread
+from sightwire.runtime.events import CameraEvents, OutcomeListener
 from sightwire.runtime.models import ModelHub
 from sightwire.runtime.pipeline import CameraPipeline, FrameResult
 from sightwire.runtime.stats import CameraStats
@@ -34,12 +36,16 @@ class Runner:
         *,
         until_end: bool = False,
         on_result: ResultListener | None = None,
+        on_outcome: OutcomeListener | None = None,
     ) -> None:
         self.config = config
         self.until_end = until_end
         self.on_result = on_result
         self.stats = {name: CameraStats(name) for name in config.cameras}
         self.models = ModelHub(config)
+        self.on_outcome = on_outcome
+        self._loop = EventLoopThread().start() if config.rules else None
+        self.events = CameraEvents(config, self._loop) if self._loop is not None else None
         self._readers: dict[str, CameraReader] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -55,6 +61,7 @@ class Runner:
     def _start_camera(self, name: str, camera: CameraConfig) -> None:
         try:
             pipeline = CameraPipeline(name, camera, build_analysers(camera, self.models))
+            self._name_model(name, camera)
             source = open_source(name, camera)
         except (SourceError, ValueError) as exc:  # ValueError: bad model or registry entry
             self._on_state(StateChange(name, SourceState.FAILED, str(exc)))
@@ -67,6 +74,14 @@ class Runner:
         )
         self._threads.append(worker)
         worker.start()
+
+    def _name_model(self, name: str, camera: CameraConfig) -> None:
+        """Events of ``camera`` name the first model it detects with."""
+        steps = [getattr(step, "detect", None) for step in camera.analyse]
+        detect = next((step for step in steps if step is not None), None)
+        if self.events is not None and detect is not None:
+            model = self.models.detector(detect.model)
+            self.events.set_model(name, detect.model.partition("@")[0], model.version)
 
     def _process(self, name: str, reader: CameraReader, pipeline: CameraPipeline) -> None:
         stats = self.stats[name]
@@ -83,9 +98,28 @@ class Runner:
                 continue
             if stats.duration_s is None:
                 stats.duration_s = getattr(reader.source, "duration_s", None)
+            self._events_of(name, result)
             stats.record(result)
             if self.on_result is not None:
                 self.on_result(result)
+
+    def _events_of(self, name: str, result: FrameResult) -> None:
+        if self.events is None:
+            return
+        try:
+            outcomes = self.events.process(name, result)
+        except Exception:  # a rule bug must not stop the camera
+            log.exception("rules failed", extra={"camera": name, "seq": result.frame.seq})
+            return
+        for outcome in outcomes:
+            event = outcome.event
+            log.info(
+                "event %s",
+                event.type,
+                extra={"camera": name, "event_id": event.id, "rule": event.data.rule},
+            )
+            if self.on_outcome is not None:
+                self.on_outcome(outcome, result)
 
     def _on_state(self, change: StateChange) -> None:
         stats = self.stats[change.camera]
@@ -122,6 +156,10 @@ class Runner:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.models.close()
+        if self.events is not None and self._loop is not None:
+            self.events.close()
+            self._loop.stop()
+            self.events = None
         self._done.set()
 
     def summary(self) -> list[dict[str, Any]]:

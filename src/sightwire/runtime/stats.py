@@ -34,6 +34,7 @@ class CameraStats:
     with_motion: int = 0
     skipped_idle: int = 0
     objects: int = 0
+    events: int = 0
     last_pts: float = 0.0
     duration_s: float | None = None  # a file's length, for the progress bar
     activity: list[ActivityPeriod] = field(default_factory=list)
@@ -48,6 +49,7 @@ class CameraStats:
             self.last_pts = pts
             self.skipped_idle += result.skipped
             self.objects += len(result.detections)
+            self.events += len(result.events)
             self._recent.append(time.monotonic())
             if result.motion is not None and result.motion.has_motion:
                 self.with_motion += 1
@@ -81,6 +83,7 @@ class CameraStats:
                 "with_motion": self.with_motion,
                 "skipped_idle": self.skipped_idle,
                 "objects": self.objects,
+                "events": self.events,
                 "activity": [
                     {"start_s": round(a.start, 2), "end_s": round(a.end, 2), "frames": a.frames}
                     for a in self.activity
