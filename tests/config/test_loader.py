@@ -44,7 +44,11 @@ SKETCH = textwrap.dedent(
       - {url: "${ERP_HOOK_URL}", secret: "${ERP_HOOK_SECRET}", types: ["com.sightwire.*"]}
     """
 )
-ENV = {"WMS_URL": "http://wms.local", "ERP_HOOK_URL": "http://erp/hook", "ERP_HOOK_SECRET": "whsec_c2lnaHR3aXJlLXRlc3Qtc2VjcmV0LTMyYnl0ZXMh"}
+ENV = {
+    "WMS_URL": "http://wms.local",
+    "ERP_HOOK_URL": "http://erp/hook",
+    "ERP_HOOK_SECRET": "whsec_c2lnaHR3aXJlLXRlc3Qtc2VjcmV0LTMyYnl0ZXMh",
+}
 
 
 def test_design_sketch_is_valid_and_expands_variables() -> None:
