@@ -27,6 +27,7 @@ def test_each_parcel_crossing_the_exit_is_one_event(clip: Path) -> None:
     text = f"""
 version: 1
 site: test
+store: {{database: 'sqlite:///{clip.parent}/events.db', blobs: 'file://{clip.parent}/blobs'}}
 models:
   parcels: {{path: '{PARCELS_MODEL}', confidence: 0.2}}
 cameras:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sightwire import __version__
-from sightwire.cli import config_cmds, demo, models, run, synth
+from sightwire.cli import config_cmds, demo, events, models, run, synth
 from sightwire.runtime.logs import configure_logging
 
 app = typer.Typer(
@@ -45,6 +45,8 @@ app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.add_typer(synth.synth_app, name="synth")
 app.add_typer(models.models_app, name="models")
+app.add_typer(events.events_app, name="events")
+app.add_typer(events.db_app, name="db")
 
 
 def main() -> None:

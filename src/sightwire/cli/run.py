@@ -16,6 +16,8 @@ from sightwire.config import ConfigError, SightwireConfig, load_config
 from sightwire.runtime.display import LiveDisplay, summary_table
 from sightwire.runtime.runner import ResultListener, Runner
 
+DRAIN_TIMEOUT_S = 30.0
+
 
 def run(
     config: Annotated[Path, typer.Argument(help="The YAML config file")],
@@ -78,6 +80,13 @@ def run_until_done(
                 _wait(runner)
         else:
             _wait(runner)
+        if until_end and not runner.stopping:
+            pending = runner.drain(DRAIN_TIMEOUT_S)
+            if pending:
+                console.print(
+                    f"{pending} deliveries still pending after {DRAIN_TIMEOUT_S:g} s; "
+                    "the next run delivers them (they are in the outbox)"
+                )
     finally:
         runner.stop()
         for sig, handler in previous.items():

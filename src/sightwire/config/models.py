@@ -12,6 +12,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag
 
 from sightwire.config.actions import ActionConfig, WebhookConfig
 from sightwire.config.base import Line, Name, Polygon, StrictModel
+from sightwire.config.delivery import DeliveryConfig
 from sightwire.config.rules import LookupConfig, RuleConfig
 
 
@@ -213,3 +214,4 @@ class SightwireConfig(StrictModel):
     rules: list[RuleConfig] = Field(default_factory=list)
     actions: dict[Name, ActionConfig] = Field(default_factory=dict)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)

@@ -17,6 +17,7 @@ from sightwire.runtime.analysers import build_analysers
 from sightwire.runtime.event_loop import EventLoopThread
 from sightwire.runtime.events import CameraEvents, OutcomeListener
 from sightwire.runtime.models import ModelHub
+from sightwire.runtime.output import EventOutput
 from sightwire.runtime.pipeline import CameraPipeline, FrameResult
 from sightwire.runtime.stats import CameraStats
 from sightwire.sources import CameraReader, SourceError, SourceState, StateChange, open_source
@@ -46,6 +47,7 @@ class Runner:
         self.on_outcome = on_outcome
         self._loop = EventLoopThread().start() if config.rules else None
         self.events = CameraEvents(config, self._loop) if self._loop is not None else None
+        self.output = EventOutput(config, self._loop) if self._loop is not None else None
         self._readers: dict[str, CameraReader] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -113,6 +115,14 @@ class Runner:
             return
         for outcome in outcomes:
             event = outcome.event
+            if self.output is not None:
+                try:
+                    self.output.record(outcome, result)
+                except Exception:  # the database is away: the event was not accepted
+                    log.exception(
+                        "event not recorded", extra={"camera": name, "event_id": event.id}
+                    )
+                    continue
             log.info(
                 "event %s",
                 event.type,
@@ -143,6 +153,15 @@ class Runner:
         """Block until the run is over (stopped, or every file ended with ``until_end``)."""
         return self._done.wait(timeout)
 
+    def drain(self, timeout: float) -> int:
+        """Wait until every recorded event is delivered; return deliveries still pending."""
+        return self.output.drain(timeout) if self.output is not None else 0
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was asked for (a signal), rather than the files ending."""
+        return self._stopping.is_set()
+
     def request_stop(self) -> None:
         """Ask the run to end (safe from a signal handler); :meth:`wait` then returns."""
         self._stopping.set()
@@ -157,6 +176,8 @@ class Runner:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.models.close()
         if self.events is not None and self._loop is not None:
+            if self.output is not None:
+                self.output.close()
             self.events.close()
             self._loop.stop()
             self.events = None

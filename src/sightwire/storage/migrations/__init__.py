@@ -1,0 +1,1 @@
+"""Alembic migrations of the Sightwire database; run them with ``sightwire db upgrade``."""
