@@ -37,8 +37,11 @@ def main() -> None:
             image = frame.to_ndarray(format="bgr24")
             scale = min(width / image.shape[1], height / image.shape[0])
             w, h = round(image.shape[1] * scale), round(image.shape[0] * scale)
+            top, left = (height - h) // 2, (width - w) // 2  # centred, as the model was trained
             canvas[:] = 114
-            canvas[:h, :w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+            canvas[top : top + h, left : left + w] = cv2.resize(
+                image, (w, h), interpolation=cv2.INTER_AREA
+            )
             blob = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255
             session.run(None, {name: blob})
             kept += 1

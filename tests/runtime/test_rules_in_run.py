@@ -40,7 +40,7 @@ cameras:
       - detect: {{model: parcels}}
       - track: {{}}
       - barcode: {{within: parcel, pattern: "1Z[0-9A-Z]{{16}}"}}
-      - measure: {{within: parcel, mm_per_pixel: {truth.scene.mm_per_pixel}}}
+      - measure: {{within: parcel, mm_per_pixel: {truth.scene.mm_per_pixel}, length: x}}
 rules:
   - name: parcel.exit
     on: {{line: exit, class: parcel}}
