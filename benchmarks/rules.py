@@ -7,7 +7,11 @@
   (one frame's worth); ``cel_events_per_s`` the events made meanwhile;
 - ``plain_observations_per_s``: the same through a rule without a condition (the
   engine's own cost: matching, controls, making events);
-- ``cel_us_per_condition``: one condition evaluation (cel-python), microseconds;
+- ``cel_us_per_condition``: one condition evaluation (the Rust CEL library,
+  package ``common-expression-language``) on variables already converted to CEL,
+  microseconds;
+- ``cel_us_per_conversion``: converting one object's fields (the variable
+  ``object``, as the engine does once per observation) to CEL, microseconds;
 - ``analysis_frames_per_s``: frames of 10 tracked objects through a camera's
   SceneAnalysis watching a zone (enter, exit, dwell), a line and a count.
 """
@@ -90,6 +94,17 @@ def _condition_us() -> float:
     return (time.perf_counter() - start) / rounds * 1e6
 
 
+def _conversion_us() -> float:
+    parcel = _observations("bench")[1].object
+    assert parcel is not None
+    values = {"object": parcel.fields()}
+    rounds = 2000
+    start = time.perf_counter()
+    for _ in range(rounds):
+        to_cel(values)
+    return (time.perf_counter() - start) / rounds * 1e6
+
+
 def _analysis_rate(frames: int = 500) -> float:
     camera = CameraConfig(
         source="belt.mp4",
@@ -142,6 +157,7 @@ def run(rounds: int = 3) -> dict[str, float]:
         "plain_observations_per_s": round(plain_obs, 1),
         "plain_events_per_s": round(plain_events, 1),
         "cel_us_per_condition": round(_median(_condition_us, rounds), 1),
+        "cel_us_per_conversion": round(_median(_conversion_us, rounds), 1),
         "analysis_frames_per_s": round(_median(_analysis_rate, rounds), 1),
     }
 

@@ -81,7 +81,8 @@ def test_bad_cel_is_reported_at_its_line() -> None:
           attributes: {x: "{__import__('os')}"}
         """
     ) == [
-        "cfg.yaml:17: rules[0].when: syntax: object.length_mm >",
+        "cfg.yaml:17: rules[0].when: syntax: object.length_mm > "
+        "(column 19: the expression ends too early, expecting a value)",
         "cfg.yaml:20: rules[1].attributes.x: unknown function '__import__'",
     ]
 

@@ -193,7 +193,8 @@ def test_rule_problems_are_listed_with_their_paths() -> None:
             )
         )
     assert str(info.value).splitlines() == [
-        "rules[0].when: syntax: object.length_mm >",
+        "rules[0].when: syntax: object.length_mm > "
+        "(column 19: the expression ends too early, expecting a value)",
         "rules[1].lookup: no lookup named 'wms' under lookups",
         "rules[2].debounce: debounce applies to events observed every frame (count, inside); "
         "cross happens once: use cooldown_s against repeats",

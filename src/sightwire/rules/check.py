@@ -8,7 +8,7 @@ there when the trigger needs one).
 ...     "cameras": {"belt": {"source": "belt.mp4", "zones": {"dock": [[0, 0], [9, 0], [9, 9]]}}},
 ...     "rules": [{"name": "r", "on": {"zone": "dock"}, "when": "object.size >"}]})
 >>> for _, message in rule_problems(config): print(message)
-syntax: object.size >
+syntax: object.size > (column 14: the expression ends too early, expecting a value)
 enter needs tracked objects: add '- track: {}' to the analyse list of camera belt
 """
 

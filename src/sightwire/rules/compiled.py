@@ -6,8 +6,10 @@ Problems are reported with the rule's path in the config (``rules[2].when``), so
 >>> from sightwire.config.rules import RuleConfig
 >>> rule = RuleConfig.model_validate({"name": "r", "on": {"line": "exit"}, "when": "object.x >"})
 >>> compiled, problems = compile_rule(rule, 0)
->>> problems
-[(('rules', 0, 'when'), 'syntax: object.x >')]
+>>> [path for path, _ in problems]
+[('rules', 0, 'when')]
+>>> print(problems[0][1])
+syntax: object.x > (column 11: the expression ends too early, expecting a value)
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from sightwire.config.rules import LookupConfig, RuleConfig
 from sightwire.core.event import Event, EventData, EventObject, ModelRef
 from sightwire.rules.breaker import Clock
 from sightwire.rules.compiled import CompiledRule, Problem, RuleConfigError, RuleStats, compile_rule
-from sightwire.rules.condition import EvaluationError
+from sightwire.rules.condition import EvaluationError, Variables
 from sightwire.rules.lookups import Lookup, LookupResult
 from sightwire.rules.scope import RESERVED, Scope
 
@@ -229,7 +229,7 @@ class RuleEngine:
 
     @staticmethod
     def _condition(
-        rule: CompiledRule, variables: dict[str, Any], lookup_failed: bool
+        rule: CompiledRule, variables: Variables, lookup_failed: bool
     ) -> tuple[bool, str | None]:
         """Whether the condition holds, and the error that decided it, if any."""
         if rule.condition is None:
@@ -249,7 +249,7 @@ class RuleEngine:
         self,
         rule: CompiledRule,
         observation: Observation,
-        variables: dict[str, Any],
+        variables: Variables,
         extra: dict[str, Any],
     ) -> RuleOutcome:
         attributes = _observed(observation) | extra

@@ -28,9 +28,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from celpy.adapter import json_to_cel
-
 from sightwire.analysis.observation import Observation
+from sightwire.rules.condition import Variables, new_context
 
 BUILT_IN = frozenset({"object", "objects", "zone", "line", "camera", "observation"})
 LOOKUP_ERROR = "lookup_error"
@@ -39,11 +38,18 @@ RESERVED = BUILT_IN | {LOOKUP_ERROR}
 
 
 class Scope:
-    """The variables of one observation, each built (and converted to CEL) on demand."""
+    """The variables of one observation, each built (and converted to CEL) on demand.
+
+    Conversion to CEL costs more than evaluating a condition, so the rules tried on
+    one observation share one CEL context: :meth:`variables` adds a variable the
+    first time a rule needs it, and sets the lookup's variables for each rule (a
+    rule sees only the names its expressions were checked against at load).
+    """
 
     def __init__(self, observation: Observation) -> None:
         self.observation = observation
-        self._cel: dict[str, Any] = {}
+        self._context = new_context()
+        self._added: set[str] = set()
 
     def plain(self, name: str) -> Any:
         """Variable ``name`` as plain Python."""
@@ -67,21 +73,21 @@ class Scope:
 
     def variables(
         self, names: Collection[str], lookup: tuple[str, Any, str | None] | None
-    ) -> dict[str, Any]:
-        """CEL values of ``names``; ``lookup`` is (name, answer, error) of the rule's lookup."""
-        out: dict[str, Any] = {}
+    ) -> Variables:
+        """CEL variables of ``names``; ``lookup`` is (name, answer, error) of the rule's
+        lookup. The context is shared: use it before asking for another rule's."""
+        context = self._context
         for name in names:
-            if name in BUILT_IN:
-                if name not in self._cel:
-                    self._cel[name] = json_to_cel(self.plain(name))
-                out[name] = self._cel[name]
+            if name in BUILT_IN and name not in self._added:
+                context.add_variable(name, self.plain(name))
+                self._added.add(name)
         if lookup is not None:
             lookup_name, answer, error = lookup
-            out[lookup_name] = json_to_cel(answer)
-            out[LOOKUP_ERROR] = json_to_cel(error)
+            context.add_variable(lookup_name, answer)
+            context.add_variable(LOOKUP_ERROR, error)
         elif LOOKUP_ERROR in names:
-            out[LOOKUP_ERROR] = None
-        return out
+            context.add_variable(LOOKUP_ERROR, None)
+        return context
 
     def lookup_fields(self) -> dict[str, Any]:
         """What a lookup URL may use: the object's fields, ``camera``, ``zone``, ``line``."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sightwire.rules.condition import Expression, ExpressionError
+from sightwire.rules.condition import Expression, ExpressionError, Variables
 
 
 def _split(text: str) -> list[str | tuple[str]]:
@@ -80,7 +80,7 @@ class Template:
         """The variables the template's expressions use."""
         return frozenset().union(*(p.names for p in self.parts if isinstance(p, Expression)))
 
-    def render(self, variables: Mapping[str, Any]) -> Any:
+    def render(self, variables: Variables | Mapping[str, Any]) -> Any:
         """The value; raises :class:`~sightwire.rules.condition.EvaluationError`."""
         if not isinstance(self.value, str):
             return self.value
