@@ -1,10 +1,11 @@
-"""Fixtures of the synth tests: the shared synthetic clips."""
+"""Session fixtures shared across test areas: the synthetic clips (written once per
+session, see tests/synth/scenes.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from .scenes import CONVEYOR, LIGHTING, STATIC, Clip, session_clip
+from tests.synth.scenes import CONVEYOR, LIGHTING, STATIC, SWITCH_WITH_PERSON, Clip, session_clip
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,8 @@ def static(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 @pytest.fixture(scope="session")
 def lighting(tmp_path_factory: pytest.TempPathFactory) -> Clip:
     return session_clip(tmp_path_factory, "lighting", "lighting", LIGHTING)
+
+
+@pytest.fixture(scope="session")
+def switch_with_person(tmp_path_factory: pytest.TempPathFactory) -> Clip:
+    return session_clip(tmp_path_factory, "switch-with-person", "lighting", SWITCH_WITH_PERSON)
