@@ -12,6 +12,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag
 
 from sightwire.config.actions import ActionConfig, WebhookConfig
 from sightwire.config.base import Line, Name, Polygon, StrictModel
+from sightwire.config.clips import ClipConfig
 from sightwire.config.delivery import DeliveryConfig
 from sightwire.config.rules import LookupConfig, RuleConfig
 
@@ -200,6 +201,9 @@ class CameraConfig(StrictModel):
     zones: dict[Name, Polygon] = Field(default_factory=dict)
     lines: dict[Name, Line] = Field(default_factory=dict)
     analyse: list[AnalyseStep] = Field(default_factory=list)
+    clip: ClipConfig | None = Field(
+        None, description="Short MP4 around each event; off when absent"
+    )
 
 
 class SightwireConfig(StrictModel):

@@ -52,6 +52,10 @@ class EventData(BaseModel):
     objects: list[EventObject] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
     snapshot: str | None = Field(default=None, description="Blob key of the redacted snapshot")
+    clip: str | None = Field(
+        default=None,
+        description="Blob key of the event's MP4 clip; the blob appears post_s + encode time later",
+    )
     model: ModelRef | None = None
     latency_ms: float | None = Field(default=None, description="Capture to emit, milliseconds")
 

@@ -108,6 +108,8 @@ class Runner:
     def _events_of(self, name: str, result: FrameResult) -> None:
         if self.events is None:
             return
+        if self.output is not None:
+            self.output.observe(result)  # clip buffers: every frame, before its events
         try:
             outcomes = self.events.process(name, result)
         except Exception:  # a rule bug must not stop the camera
