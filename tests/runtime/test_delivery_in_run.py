@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import av
 import pytest
 from standardwebhooks import Webhook
 
@@ -67,6 +68,7 @@ cameras:
   belt-1:
     source: '{clip}'
     fps: 5
+    clip: {{pre_s: 2, post_s: 1}}
     lines: {{exit: [[900, 0], [900, 720]]}}
     analyse: [{{detect: {{model: parcels}}}}, {{track: {{}}}},
               {{barcode: {{within: parcel}}}}]
@@ -106,3 +108,7 @@ webhooks:
         assert payload["type"] == "com.sightwire.parcel.exit"
         assert payload["data"]["snapshot"]  # a redacted snapshot was stored with it
         assert (tmp_path / "blobs" / payload["data"]["snapshot"]).is_file()
+        clip = tmp_path / "blobs" / payload["data"]["clip"]  # written before the run ended
+        with av.open(str(clip)) as video:
+            frames = sum(1 for _ in video.decode(video=0))
+        assert 5 <= frames <= 16  # up to 2 s before and 1 s after, at 5 fps
