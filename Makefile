@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/sightwire demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks training
+	$(BIN)/ruff format --check src tests benchmarks training
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
