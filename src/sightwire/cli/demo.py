@@ -69,10 +69,11 @@ def demo(
     parcels: Annotated[int, typer.Option(help="Parcels in a new sample clip", min=1)] = 24,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
-    """Run the logistics example on a sample conveyor clip: read, measure, check
-    against the WMS, route; print what happened beside the clip's ground truth.
+    """Run the logistics line on a sample conveyor clip and route its parcels.
 
-    The clip is made once in DATA (delete it to make another with other settings).
+    Reads, measures and checks each parcel against the WMS (a local stand-in when
+    WMS_URL is unset), routes mismatches, and prints what happened beside the clip's
+    ground truth. The clip is made once in DATA (delete it to make another).
     """
     err = Console(stderr=True)
     _quiet()

@@ -30,7 +30,11 @@ def run(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
-    """Run every camera's pipeline until Ctrl-C (or, with --until-end, the files end)."""
+    """Run every camera's pipeline and rules until Ctrl-C.
+
+    With --until-end, exit when every file source has ended and every event recorded
+    has been delivered (or 30 s have passed; what is left stays in the outbox).
+    """
     try:
         loaded = with_sources(load_config(config), source or [])
     except ConfigError as exc:
