@@ -19,15 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from sightwire.synth.conveyor import BELT_PERIOD, _paste
+from sightwire.synth.conveyor import ConveyorPainter
 from sightwire.synth.parcels import Layout, belt_shift, manifest, parcel_truth, plan_parcels
-from sightwire.synth.textures import belt_texture, conveyor_background, illumination
 from sightwire.synth.truth import VISIBLE_SHARE, ParcelTruth
-from sightwire.synth.video import SensorNoise, frame_count
+from sightwire.synth.video import frame_count
 
 CLASSES = ("parcel", "label")
 Boxes = npt.NDArray[np.float32]
@@ -81,14 +79,9 @@ class ConveyorScene:
         self.shift = belt_shift(self.layout)
         self.truths = [parcel_truth(p, self.shift, self.layout, [], True) for p in self.parcels]
         manifest(rng, self.truths, mismatch_share)  # keeps write_conveyor's order of draws
-        top, bottom = self.layout.belt_rows
-        self.light = illumination(lighting, height, width)
-        self.background = conveyor_background(rng, height, width, self.layout.belt_rows)
-        self.belt = np.tile(
-            belt_texture(rng, bottom - top, BELT_PERIOD), (1, width // BELT_PERIOD + 2, 1)
+        self.painter = ConveyorPainter(
+            rng, self.layout, self.parcels, self.shift, lighting, noise, self.blur_px, seed
         )
-        self.sensor = SensorNoise(sigma=noise, size=(width, height), seed=seed)
-        self._frame = self.background.copy()
 
     @property
     def frames(self) -> int:
@@ -96,22 +89,7 @@ class ConveyorScene:
 
     def render(self, index: int) -> Sample:
         """Frame ``index`` (BGR) with its objects."""
-        width = self.layout.width
-        top, bottom = self.layout.belt_rows
-        frame = self._frame
-        moved = int(self.shift[index])
-        start = (-moved) % BELT_PERIOD
-        frame[top:bottom] = self.belt[:, start : start + width]
-        for parcel in self.parcels:
-            _paste(frame, parcel, parcel.left(moved))
-        if self.blur_px > 1:
-            frame[top:bottom] = cv2.blur(frame[top:bottom], (self.blur_px, 1))
-        if self.light is None:
-            shown = frame.copy()
-        else:
-            shown = np.asarray(cv2.multiply(frame, self.light, scale=1 / 255), np.uint8)
-        self.sensor.apply(shown)
-        return objects_in_frame(shown, self.truths, index)
+        return objects_in_frame(self.painter.paint(index), self.truths, index)
 
 
 def conveyor_frames(frames: Iterable[int] | None = None, **options: object) -> Iterator[Sample]:

@@ -101,7 +101,8 @@ def write_conveyor(
     truths = [
         t.model_copy(update={"manifest_mismatch": wrong.get(t.tracking_number, [])}) for t in truths
     ]
-    writer = _render(path, rng, layout, planned, shift, lighting, noise, blur_px, seed)
+    painter = ConveyorPainter(rng, layout, planned, shift, lighting, noise, blur_px, seed)
+    writer = _render(path, painter)
     activity = _activity(truths, layout.frames)
     truth = GroundTruth(
         scene=SceneInfo(
@@ -130,40 +131,61 @@ def write_conveyor(
     return truth
 
 
-def _render(
-    path: str | Path,
-    rng: np.random.Generator,
-    layout: Layout,
-    parcels: list[Parcel],
-    shift: Shift,
-    lighting: str,
-    noise: float,
-    blur_px: int,
-    seed: int,
-) -> Mp4Writer:
-    """Draw and encode every frame; textures are made once, frames are slices of them."""
-    width, height = layout.width, layout.height
-    top, bottom = layout.belt_rows
-    light = illumination(lighting, height, width)
-    background = conveyor_background(rng, height, width, layout.belt_rows)
-    belt = np.tile(belt_texture(rng, bottom - top, BELT_PERIOD), (1, width // BELT_PERIOD + 2, 1))
-    sensor = SensorNoise(sigma=noise, size=(width, height), seed=seed)
-    frame = background.copy()
-    with Mp4Writer(path, fps=layout.fps, size=(width, height)) as writer:
+class ConveyorPainter:
+    """Draws the frames of one conveyor scene. Textures are made once (drawing from
+    ``rng`` in a fixed order, so the same seed gives the same pictures); each frame is
+    slices of them.
+
+    >>> # painter = ConveyorPainter(rng, layout, parcels, shift, "even", 1.5, 0, seed)
+    >>> # image = painter.paint(index)      # BGR, the frame write_conveyor encodes
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        layout: Layout,
+        parcels: list[Parcel],
+        shift: Shift,
+        lighting: str,
+        noise: float,
+        blur_px: int,
+        seed: int,
+    ) -> None:
+        width, height = layout.width, layout.height
+        top, bottom = layout.belt_rows
+        self.layout, self.parcels, self.shift, self.blur_px = layout, parcels, shift, blur_px
+        self.light = illumination(lighting, height, width)
+        background = conveyor_background(rng, height, width, layout.belt_rows)
+        texture = belt_texture(rng, bottom - top, BELT_PERIOD)
+        self.belt = np.tile(texture, (1, width // BELT_PERIOD + 2, 1))
+        self.sensor = SensorNoise(sigma=noise, size=(width, height), seed=seed)
+        self._frame = background.copy()
+
+    def paint(self, index: int) -> Image:
+        """Frame ``index`` as the camera sees it (a new array)."""
+        frame, width = self._frame, self.layout.width
+        top, bottom = self.layout.belt_rows
+        moved = int(self.shift[index])
+        start = (-moved) % BELT_PERIOD
+        frame[top:bottom] = self.belt[:, start : start + width]
+        for parcel in self.parcels:
+            _paste(frame, parcel, parcel.left(moved))
+        if self.blur_px > 1:
+            frame[top:bottom] = cv2.blur(frame[top:bottom], (self.blur_px, 1))
+        if self.light is None:
+            shown = frame.copy()
+        else:
+            shown = np.asarray(cv2.multiply(frame, self.light, scale=1 / 255), np.uint8)
+        self.sensor.apply(shown)
+        return shown
+
+
+def _render(path: str | Path, painter: ConveyorPainter) -> Mp4Writer:
+    """Paint and encode every frame."""
+    layout = painter.layout
+    with Mp4Writer(path, fps=layout.fps, size=(layout.width, layout.height)) as writer:
         for index in range(layout.frames):
-            moved = int(shift[index])
-            start = (-moved) % BELT_PERIOD
-            frame[top:bottom] = belt[:, start : start + width]
-            for parcel in parcels:
-                _paste(frame, parcel, parcel.left(moved))
-            if blur_px > 1:
-                frame[top:bottom] = cv2.blur(frame[top:bottom], (blur_px, 1))
-            if light is None:
-                shown = frame.copy()
-            else:
-                shown = np.asarray(cv2.multiply(frame, light, scale=1 / 255), np.uint8)
-            sensor.apply(shown)
-            writer.write(shown)
+            writer.write(painter.paint(index))
     return writer
 
 
