@@ -60,6 +60,13 @@ class DeliveryConfig(StrictModel):
         le=60,
         description="How often to look for deliveries written by other processes",
     )
+    gather_s: float = Field(
+        0.005,
+        ge=0,
+        le=1,
+        description="After a new event wakes the dispatcher, wait this long for more, so "
+        "that one database round claims many deliveries (adds at most this latency)",
+    )
 
     @model_validator(mode="after")
     def _lease_covers_two_attempts(self) -> DeliveryConfig:

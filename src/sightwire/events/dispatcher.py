@@ -205,6 +205,8 @@ class Dispatcher:
         if delay > 0 and not self._signal.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._signal.wait(), delay)
+        if self._signal.is_set() and not self._stopping and self.config.gather_s > 0:
+            await asyncio.sleep(self.config.gather_s)  # let a burst of events share a round
 
     def _start_ready(self) -> None:
         now = self.clock()
