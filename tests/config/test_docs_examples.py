@@ -38,3 +38,11 @@ def test_rules_and_actions_examples_validate() -> None:
     config = parse_config(CAMERA + rules + actions, str(DOC), ENV)
     assert len(config.rules) == 9
     assert set(config.actions) == {"route_to_qc", "stop_belt", "alarms", "chat", "audit_log"}
+
+
+def test_delivery_example_validates() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.S)
+    delivery = next(b for b in blocks if b.lstrip().startswith("delivery:"))
+    config = parse_config("version: 1\n" + delivery, str(DOC), {})
+    assert config.delivery.max_attempts == 10
+    assert config.delivery.breaker.threshold == 5
