@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from sightwire.synth.conveyor import ConveyorPainter
-from sightwire.synth.parcels import Layout, belt_shift, manifest, parcel_truth, plan_parcels
+from sightwire.synth.conveyor import ConveyorPainter, conveyor_layout
+from sightwire.synth.parcels import belt_shift, manifest, parcel_truth, plan_parcels
 from sightwire.synth.truth import VISIBLE_SHARE, ParcelTruth
-from sightwire.synth.video import frame_count
 
 CLASSES = ("parcel", "label")
 Boxes = npt.NDArray[np.float32]
@@ -63,16 +62,7 @@ class ConveyorScene:
         motion_blur: float = 0.0,
         mismatch_share: float = 0.25,
     ) -> None:
-        width, height = size
-        self.layout = Layout(
-            width=width,
-            height=height,
-            belt_rows=(round(height / 6), round(height * 5 / 6)),
-            mm_per_pixel=mm_per_pixel,
-            speed_px_s=belt_speed_px_s,
-            fps=fps,
-            frames=frame_count(seconds, fps),
-        )
+        self.layout = conveyor_layout(size, seconds, fps, mm_per_pixel, belt_speed_px_s)
         rng = np.random.default_rng(seed)
         self.parcels = plan_parcels(rng, self.layout, parcels, min(1, parcels), seed)
         self.blur_px = round(motion_blur * belt_speed_px_s / fps)

@@ -43,6 +43,22 @@ READABLE_BLUR_PX = 1
 """Longest motion blur (pixels) that leaves one-pixel barcode modules readable."""
 
 
+def conveyor_layout(
+    size: tuple[int, int], seconds: float, fps: float, mm_per_pixel: float, speed_px_s: float
+) -> Layout:
+    """The geometry of a conveyor scene: the belt spans rows 1/6 to 5/6 of the picture."""
+    width, height = size
+    return Layout(
+        width=width,
+        height=height,
+        belt_rows=(round(height / 6), round(height * 5 / 6)),
+        mm_per_pixel=mm_per_pixel,
+        speed_px_s=speed_px_s,
+        fps=fps,
+        frames=frame_count(seconds, fps),
+    )
+
+
 def write_conveyor(
     path: str | Path,
     *,
@@ -75,15 +91,7 @@ def write_conveyor(
     """
     check_size(size)
     width, height = size
-    layout = Layout(
-        width=width,
-        height=height,
-        belt_rows=(round(height / 6), round(height * 5 / 6)),
-        mm_per_pixel=mm_per_pixel,
-        speed_px_s=belt_speed_px_s,
-        fps=fps,
-        frames=frame_count(seconds, fps),
-    )
+    layout = conveyor_layout(size, seconds, fps, mm_per_pixel, belt_speed_px_s)
     if belt_speed_px_s <= 0 or mm_per_pixel <= 0:
         raise ValueError("belt_speed_px_s and mm_per_pixel must be positive")
     if not 0 <= motion_blur <= 1:
