@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from sightwire.config.base import StrictModel
 
 RoleName = Literal["viewer", "operator", "admin"]
+
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+"""JWS algorithms a token may use. ``none`` proves nothing, and HMAC (HS256...) would
+make the provider's *public* key a shared secret: both are refused at load."""
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 class OidcConfig(StrictModel):
@@ -41,6 +49,34 @@ class OidcConfig(StrictModel):
     jwks_refresh_s: float = Field(
         default=300.0, gt=0, description="how often keys are fetched again; unknown `kid`s force it"
     )
+    jwks_min_interval_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="least time between two fetches forced by unknown `kid`s (a flood of "
+        "bogus tokens cannot hammer the provider)",
+    )
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
+        refused = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS]
+        if refused:
+            raise ValueError(
+                f"algorithms {refused} are not accepted: `none` and HMAC (HS*) let anyone "
+                f"forge tokens; use {sorted(ASYMMETRIC_ALGORITHMS)}"
+            )
+        return algorithms
+
+    @model_validator(mode="after")
+    def _https_keys(self) -> OidcConfig:
+        # Keys fetched over plain HTTP could be swapped on the way; loopback is for tests.
+        url = self.jwks_url or self.issuer
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
+        ):
+            raise ValueError(f"{url}: keys must come over https:// (http:// only on localhost)")
+        return self
 
 
 class TlsConfig(StrictModel):

@@ -41,9 +41,9 @@ _RANK = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
 class Principal:
     """A signed-in caller.
 
-    ``subject`` names them in the audit trail (``key:<id>`` for an API key, the
-    token's ``sub`` for OIDC); ``cameras`` limits them to those cameras (``None``:
-    every camera).
+    ``subject`` names them in the audit trail (``key:<id>`` for an API key,
+    ``oidc:<sub>`` for an OIDC token); ``cameras`` limits them to those cameras
+    (``None``: every camera).
     """
 
     subject: str

@@ -2,10 +2,10 @@
 
 >>> import tempfile
 >>> url = f"sqlite:///{tempfile.mkdtemp()}/sightwire.db"
->>> upgrade_database(url)
-'0001'
->>> schema_revision(url)
-'0001'
+>>> upgrade_database(url) == head_revision()
+True
+>>> schema_revision(url) == head_revision()
+True
 """
 
 from __future__ import annotations
