@@ -15,6 +15,8 @@ from sqlalchemy import MetaData, inspect, text
 from sightwire.events.tables import metadata as event_metadata
 from sightwire.inference.registry import ModelRegistry
 from sightwire.inference.registry import metadata as registry_metadata
+from sightwire.review.tables import metadata as review_metadata
+from sightwire.security.tables import metadata as security_metadata
 from sightwire.storage.database import DatabaseError, open_database
 from sightwire.storage.migrate import head_revision, schema_revision, upgrade_database
 
@@ -26,12 +28,18 @@ TABLES = {
     "events",
     "deliveries",
     "delivery_attempts",
+    "event_reviews",
+    "review_items",
+    "review_decisions",
+    "api_keys",
+    "audit_log",
+    "audit_head",
 }
 
 
 def _code_metadata() -> MetaData:
     combined = MetaData()
-    for source in (event_metadata, registry_metadata):
+    for source in (event_metadata, registry_metadata, review_metadata, security_metadata):
         for table in source.tables.values():
             table.to_metadata(combined)
     return combined

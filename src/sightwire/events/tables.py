@@ -11,6 +11,8 @@ ordering by id is ordering by emit time, and the cursor of a page is an id.
   and pushing ``next_attempt_at`` to the end of the claim's lease, so a claim of a
   dispatcher that died simply falls due again.
 - ``delivery_attempts``: one row per attempt (when, status code, latency, error).
+- ``event_reviews``: one row per review step of an event (acknowledge, resolve), with
+  who, when and their comment (the API writes them; migration 0003).
 
 The schema is built by the Alembic migrations in :mod:`sightwire.storage.migrations`;
 a test checks that they match these tables.
@@ -96,4 +98,21 @@ delivery_attempts = Table(
     Column("latency_ms", Float, nullable=False),
     Column("error", Text),
     Column("dispatcher", String(64), nullable=False),
+)
+
+event_reviews = Table(
+    "event_reviews",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column(
+        "event_id",
+        String(26),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("action", String(16), nullable=False),  # acknowledge, resolve
+    Column("comment", Text),
+    Column("actor", String(255), nullable=False),
+    Column("at", Float, nullable=False),
 )

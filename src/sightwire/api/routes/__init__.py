@@ -1,0 +1,1 @@
+"""The route families of the API, one module each."""
