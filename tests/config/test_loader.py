@@ -82,7 +82,7 @@ def test_all_errors_are_reported_at_once_with_yaml_lines() -> None:
         "cfg.yaml:10: cameras.belt-1.privacy.eyes: unknown setting (check the spelling; "
         "`sightwire config schema` lists them all)",
         "cfg.yaml:15: cameras.belt-1.analyse[1]: "
-        "expected one of: detect, track, barcode, ocr, measure",
+        "expected one of: detect, track, barcode, ocr, measure, weigh",
         "cfg.yaml:28: actions.route_to_qc.method: "
         "Input should be 'GET', 'POST', 'PUT', 'PATCH' or 'DELETE'",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -17,12 +18,13 @@ import pytest
 
 from sightwire.analysis.measure import refine_box
 from sightwire.analysis.observation import Observation, ObservedObject
-from sightwire.config import load_config
+from sightwire.config import load_config, parse_config
 from sightwire.rules import RuleEngine
 from sightwire.synth import ManifestEntry
 from sightwire.wms import WmsSimulator
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "logistics" / "site.yaml"
+DOC = Path(__file__).parents[2] / "docs" / "logistics.md"
 ENTRY = ManifestEntry(
     tracking_number="1ZAAAA", length_mm=500, width_mm=300, height_mm=200, weight_kg=4.2
 )
@@ -103,8 +105,11 @@ def test_refining_is_cheap() -> None:
     assert (time.perf_counter() - start) / 50 < 0.01  # well under 10 ms a parcel
 
 
-def _decide(wms_url: str, barcode: str, length_mm: float = 500.0) -> list[tuple[str, str]]:
-    """The example's rules on one parcel crossing the exit: (rule, reason) of each fired."""
+def _decide(
+    wms_url: str, barcode: str, length_mm: float = 500.0, **sizes: float | None
+) -> list[tuple[str, str]]:
+    """The example's rules on one parcel crossing the exit: (rule, reason) of each fired.
+    ``sizes`` are more measured fields (height_mm, dim_weight_kg)."""
     env = {**os.environ, "WMS_URL": wms_url, "PARCELS_MODEL": "parcels.onnx"}
     config = load_config(EXAMPLE, env)
     engine = RuleEngine.from_config(config)
@@ -114,7 +119,7 @@ def _decide(wms_url: str, barcode: str, length_mm: float = 500.0) -> list[tuple[
         (100, 100, 433, 300),
         0.9,
         7,
-        {"barcode": barcode, "length_mm": length_mm, "width_mm": 300.0},
+        {"tracking_number": barcode, "length_mm": length_mm, "width_mm": 300.0, **sizes},
     )
     seen = Observation(
         "cross",
@@ -148,6 +153,34 @@ def test_the_example_rules_pick_one_route_each(wms: WmsSimulator) -> None:
     assert _decide(wms.url, "") == [("parcel.unreadable", "unreadable label")]
 
 
+def _dim(length: float, width: float, height: float) -> float:
+    return length * width * height / 5e6
+
+
+def test_heights_and_dimensional_weight_are_checked_when_measured(wms: WmsSimulator) -> None:
+    assert _decide(wms.url, "1ZAAAA", height_mm=200, dim_weight_kg=_dim(500, 300, 200)) == []
+    assert _decide(wms.url, "1ZAAAA", height_mm=220, dim_weight_kg=_dim(500, 300, 220)) == [
+        ("parcel.mismatch", "height_mm mismatch")
+    ]
+    # Length and height each 4 % over: within the tolerance one by one, but the
+    # dimensional weight is 8 % over.
+    assert _decide(
+        wms.url, "1ZAAAA", length_mm=520, height_mm=208, dim_weight_kg=_dim(520, 300, 208)
+    ) == [("parcel.mismatch", "dim_weight_kg mismatch")]
+    # Length first when several are off; no height yet (depth not paired): not judged.
+    assert _decide(wms.url, "1ZAAAA", length_mm=540, height_mm=240, dim_weight_kg=None) == [
+        ("parcel.mismatch", "length_mm mismatch")
+    ]
+    assert _decide(wms.url, "1ZAAAA", height_mm=None, dim_weight_kg=None) == []
+
+
+def test_the_scale_weight_is_checked_once_joined(wms: WmsSimulator) -> None:
+    assert _decide(wms.url, "1ZAAAA", weight_kg=4.3) == []  # 2.4 % over 4.2 kg
+    assert _decide(wms.url, "1ZAAAA", weight_kg=4.6) == [("parcel.mismatch", "weight_kg mismatch")]
+    assert _decide(wms.url, "1ZAAAA", weight_kg=3.9) == [("parcel.mismatch", "weight_kg mismatch")]
+    assert _decide(wms.url, "1ZAAAA", weight_kg=None) == []  # no reading joined yet
+
+
 def test_a_wms_that_does_not_answer_sends_parcels_to_a_person() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -155,3 +188,15 @@ def test_a_wms_that_does_not_answer_sends_parcels_to_a_person() -> None:
     assert _decide(f"http://127.0.0.1:{port}", "1ZAAAA") == [
         ("parcel.unknown", "WMS lookup failed")
     ]
+
+
+def test_the_docs_ocr_depth_and_scale_examples_validate() -> None:
+    ocr, depth, scale = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.S)
+    steps = parse_config(
+        "cameras:\n  belt-1:\n    source: b.mp4\n    analyse:\n" + ocr, str(DOC), {}
+    ).cameras["belt-1"]
+    assert [type(step).__name__ for step in steps.analyse] == ["BarcodeStep", "OcrStep"]
+    camera = parse_config(depth, str(DOC), {}).cameras["belt-1"]
+    assert camera.depth is not None and camera.depth.belt_mm is None
+    config = parse_config(scale, str(DOC), {})
+    assert config.scales["belt-scale"].time_field == "ts"

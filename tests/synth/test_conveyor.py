@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from sightwire.synth import VISIBLE_SHARE, ParcelTruth, write_conveyor
+from sightwire.sources.depth import DepthVideo
+from sightwire.synth import VISIBLE_SHARE, DepthOptions, ParcelTruth, write_conveyor
+from sightwire.synth.depth import FLOOR_BELOW_MM
 
 from .scenes import Clip, Image, frames
 
@@ -165,3 +167,65 @@ def test_uneven_lighting_darkens_the_corners(tmp_path: Path) -> None:
     middle = (slice(330, 390), slice(500, 560))
     assert lamp[corner].mean() < 0.8 * flat[corner].mean()
     assert lamp[middle].mean() == pytest.approx(flat[middle].mean(), rel=0.05)
+
+
+def test_every_kind_of_mismatch_is_declared(tmp_path: Path) -> None:
+    truth = write_conveyor(
+        tmp_path / "mix.mp4", seconds=40, parcels=12, seed=5, fps=5, mismatch_share=0.34
+    )
+    kinds = [p.manifest_mismatch[0] for p in truth.parcels if p.manifest_mismatch]
+    assert sorted(set(kinds)) == ["height_mm", "length_mm", "weight_kg", "width_mm"]
+
+
+def test_the_depth_video_shows_each_parcel_at_its_true_height(tmp_path: Path) -> None:
+    clip = tmp_path / "belt.mp4"
+    depth = DepthOptions(fps=5, scale=4, belt_mm=1800, noise_mm=1.0)
+    truth = write_conveyor(clip, seconds=8, fps=10, parcels=2, seed=2, depth=depth)
+    plain = write_conveyor(tmp_path / "plain.mp4", seconds=8, fps=10, parcels=2, seed=2)
+    # Depth changes nothing else: the same colour clip and truth.
+    assert (tmp_path / "plain.mp4").read_bytes() == clip.read_bytes()
+    assert plain.parcels == truth.parcels
+    scene = truth.scene
+    assert (scene.depth_video, scene.depth_fps, scene.depth_size) == (
+        "belt.depth.mkv",
+        5,
+        (320, 180),
+    )
+    pictures = list(DepthVideo(tmp_path / "belt.depth.mkv").frames())
+    assert len(pictures) == 40 and pictures[3][0] == pytest.approx(0.6)
+    top, bottom = scene.belt_rows or (0, 0)
+    checked = 0
+    belt = slice(top // 4 + 2, bottom // 4 - 2)
+    for t, picture in pictures:
+        frame = round(t * scene.fps)
+        assert abs(float(np.median(picture[: top // 4 - 1])) - 1800 - FLOOR_BELOW_MM) <= 1
+        if not any(frame in p.boxes for p in truth.parcels):
+            assert abs(float(np.median(picture[belt])) - 1800) <= 1
+        for parcel in truth.parcels:
+            box = parcel.boxes.get(frame)
+            if box is None or (box[2] - box[0], box[3] - box[1]) != parcel.size_px:
+                continue
+            x1, y1, x2, y2 = (box[0] // 4 + 2, box[1] // 4 + 2, box[2] // 4 - 2, box[3] // 4 - 2)
+            inside = picture[y1:y2, x1:x2]
+            assert np.median(inside[inside > 0]) == pytest.approx(1800 - parcel.height_mm, abs=1)
+            checked += 1
+    assert checked >= 10
+
+
+def test_a_smudged_barcode_leaves_the_printed_number(tmp_path: Path) -> None:
+    clip = tmp_path / "scratched.mp4"
+    truth = write_conveyor(clip, seconds=10, fps=10, parcels=3, seed=6, damaged_barcodes=1)
+    plain = write_conveyor(tmp_path / "plain.mp4", seconds=10, fps=10, parcels=3, seed=6)
+    # The same scene otherwise: sizes, places, manifest.
+    assert [p.boxes for p in truth.parcels] == [p.boxes for p in plain.parcels]
+    assert truth.manifest == plain.manifest
+    (scratched,) = [p for p in truth.parcels if p.barcode_damaged]
+    assert not scratched.label_damaged and not scratched.label_readable
+    assert scratched.text_readable
+    assert [p.text_readable for p in truth.parcels].count(False) == 1  # the smudged label
+    shown = {i for i in scratched.label_boxes if scratched.label_fully_visible(i)}
+    checked = [i for i, image in frames(clip, every=4) if i in shown]
+    assert len(checked) >= 3
+    for index, image in frames(clip, every=4):
+        if index in shown:
+            assert _read_label(image, scratched, index) == []

@@ -19,6 +19,12 @@ measured. Per track, the sizes of the frames the object was fully in view are ke
 bad box. Every object of the class gets data columns ``length_mm``, ``width_mm``
 (NaN until measured) and ``size_samples`` (how many frames the estimate rests on).
 
+With a depth stream (the camera's ``depth:``), each frame is paired with its depth
+picture by time and the object's height above the belt is read inside its box (see
+:mod:`sightwire.analysis.height`); the columns ``height_mm`` (median over the
+frames), ``height_samples`` and ``dim_weight_kg`` (L x W x H / 5000, cm and kg) are
+added (NaN until known). Without one, those columns are absent.
+
 >>> import numpy as np
 >>> from sightwire.config.models import MeasureOptions
 >>> from sightwire.core import Detections, Frame
@@ -40,11 +46,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from sightwire.config.models import MeasureOptions
+from sightwire.analysis.height import DIM_DIVISOR, BeltModel, height_in_box
+from sightwire.config.models import DepthConfig, MeasureOptions
 from sightwire.core.detections import Detections
 from sightwire.core.frame import Frame
+from sightwire.sources.depth import DepthImage, DepthStream, open_depth
 
 LENGTH, WIDTH, SAMPLES = "length_mm", "width_mm", "size_samples"
+HEIGHT, HEIGHT_SAMPLES, DIM_WEIGHT = "height_mm", "height_samples", "dim_weight_kg"
 FloatArray = npt.NDArray[np.float64]
 
 MARGIN_SHARE = 0.15
@@ -154,21 +163,65 @@ class _Sizes:
 
     lengths: deque[float]
     widths: deque[float]
+    heights: deque[float]
     last_seen: float
 
 
+class Heights:
+    """A camera's depth stream and belt model: heights of boxes on a colour frame.
+
+    >>> # heights = Heights.open(camera_config.depth)
+    >>> # heights.read(frame, boxes)   # mm per box, NaN where unknown
+    """
+
+    def __init__(self, stream: DepthStream, belt: BeltModel, *, shrink: float = 0.2) -> None:
+        self.stream, self.belt, self.shrink = stream, belt, shrink
+
+    @classmethod
+    def open(cls, config: DepthConfig) -> Heights:
+        """The depth stream and belt model a camera's ``depth:`` describes."""
+        reader = open_depth(config.source, fps=config.fps)
+        stream = DepthStream(reader, max_skew_s=config.max_skew_s)
+        belt = BeltModel(config.belt_mm, learn_frames=config.learn_frames, unit_mm=config.unit_mm)
+        return cls(stream, belt, shrink=config.shrink)
+
+    def read(self, frame: Frame, boxes: FloatArray, objects: FloatArray) -> FloatArray:
+        """Height (mm) of each of ``boxes`` on ``frame``, NaN where unknown; the belt
+        model learns from the depth picture outside ``objects`` (every object's box)."""
+        heights = np.full(len(boxes), np.nan)
+        depth: DepthImage | None = self.stream.at(frame.pts)
+        if depth is None:
+            return heights
+        size = (frame.width, frame.height)
+        self.belt.learn(depth, objects, size)
+        for k, box in enumerate(boxes):
+            h = height_in_box(
+                depth, self.belt, box, size, shrink=self.shrink, unit_mm=self.belt.unit_mm
+            )
+            heights[k] = np.nan if h is None else h
+        return heights
+
+
 class MeasureAnalyser:
-    """Adds ``length_mm``, ``width_mm`` and ``size_samples`` to objects of one class.
+    """Adds ``length_mm``, ``width_mm`` and ``size_samples`` to objects of one class,
+    and with ``heights`` (a depth stream) ``height_mm``, ``height_samples`` and
+    ``dim_weight_kg``.
 
     ``forget_s`` is how long (stream time) an unseen track's sizes are kept.
     """
 
     def __init__(
-        self, options: MeasureOptions, forget_s: float = 5.0, *, refine: bool = True
+        self,
+        options: MeasureOptions,
+        forget_s: float = 5.0,
+        *,
+        refine: bool = True,
+        heights: Heights | None = None,
     ) -> None:
         self.options = options
         self.forget_s = forget_s
         self.refine = refine
+        self.heights = heights
         self._tracks: dict[tuple[str, int], _Sizes] = {}
 
     def sizes(self, xyxy: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -202,26 +255,31 @@ class MeasureAnalyser:
     def analyse(self, frame: Frame, detections: Detections) -> Detections:
         """``detections`` with the size columns added (objects of other classes: NaN)."""
         n = len(detections)
-        length, width = np.full(n, np.nan), np.full(n, np.nan)
-        samples = np.zeros(n, np.int64)
+        out = _Columns(n)
         names = detections.data.get("class_name")
+        chosen = np.zeros(0, np.int64)
         if names is not None and n:
             chosen = np.flatnonzero(np.asarray(names, dtype=str) == self.options.within)
-            boxes = detections.xyxy[chosen]
-            clear = self.in_view(boxes, frame.width, frame.height)
-            if self.refine and clear.any():
-                boxes = np.array(boxes, np.float64)
-                for k in np.flatnonzero(clear).tolist():
-                    boxes[k] = refine_box(frame.image, boxes[k])
-                clear &= self.in_view(boxes, frame.width, frame.height)
-            lengths, widths = self.sizes(boxes)
-            tracks = detections.tracker_id
-            for k, index in enumerate(chosen.tolist()):
-                track = -1 if tracks is None else int(tracks[index])
-                seen = (lengths[k], widths[k]) if clear[k] else None
-                length[index], width[index], samples[index] = self._estimate(frame, track, seen)
+        boxes = np.array(detections.xyxy[chosen], np.float64).reshape(-1, 4)
+        clear = self.in_view(boxes, frame.width, frame.height)
+        if self.refine and clear.any():
+            for k in np.flatnonzero(clear).tolist():
+                boxes[k] = refine_box(frame.image, boxes[k])
+            clear &= self.in_view(boxes, frame.width, frame.height)
+        # Heights need the depth picture of every analysed frame (the belt is learned
+        # around the objects), even one without an object of the class.
+        heights = np.full(len(boxes), np.nan)
+        if self.heights is not None:
+            every = np.asarray(detections.xyxy, np.float64).reshape(-1, 4)
+            heights = self.heights.read(frame, boxes, every)
+        lengths, widths = self.sizes(boxes)
+        tracks = detections.tracker_id
+        for k, index in enumerate(chosen.tolist()):
+            track = -1 if tracks is None else int(tracks[index])
+            seen = (lengths[k], widths[k]) if clear[k] else None
+            out.put(index, self._estimate(frame, track, seen, heights[k]))
         self._forget(frame)
-        data = {**detections.data, LENGTH: length, WIDTH: width, SAMPLES: samples}
+        data = {**detections.data, **out.columns(with_height=self.heights is not None)}
         return Detections(
             detections.xyxy,
             detections.confidence,
@@ -232,26 +290,33 @@ class MeasureAnalyser:
         )
 
     def _estimate(
-        self, frame: Frame, track: int, seen: tuple[float, float] | None
-    ) -> tuple[float, float, int]:
-        """Median length, width and sample count of ``track`` after adding ``seen``."""
-        if track < 0:  # untracked: this frame's size, if fully in view
-            return (seen[0], seen[1], 1) if seen else (np.nan, np.nan, 0)
-        key = (frame.camera, track)
-        sizes = self._tracks.get(key)
-        if sizes is None:
-            keep = self.options.samples
-            sizes = self._tracks[key] = _Sizes(deque(maxlen=keep), deque(maxlen=keep), frame.pts)
+        self, frame: Frame, track: int, seen: tuple[float, float] | None, height: float
+    ) -> _Estimate:
+        """Medians of ``track``'s sizes after adding this frame's (``seen`` when fully
+        in view, ``height`` when not NaN)."""
+        keep = self.options.samples
+        if track < 0:  # untracked: this frame's sizes only
+            sizes = _Sizes(deque(maxlen=1), deque(maxlen=1), deque(maxlen=1), frame.pts)
+        else:
+            key = (frame.camera, track)
+            found = self._tracks.get(key)
+            if found is None:
+                found = _Sizes(deque(maxlen=keep), deque(maxlen=keep), deque(maxlen=keep), 0.0)
+                self._tracks[key] = found
+            sizes = found
         sizes.last_seen = frame.pts
         if seen is not None:
             sizes.lengths.append(seen[0])
             sizes.widths.append(seen[1])
-        if not sizes.lengths:
-            return np.nan, np.nan, 0
-        return (
-            float(np.median(sizes.lengths)),
-            float(np.median(sizes.widths)),
+        if seen is not None and np.isfinite(height):
+            # Only whole views: a box cut by the frame's edge misplaces the shrunk box.
+            sizes.heights.append(height)
+        return _Estimate(
+            _median(sizes.lengths),
+            _median(sizes.widths),
             len(sizes.lengths),
+            _median(sizes.heights),
+            len(sizes.heights),
         )
 
     def _forget(self, frame: Frame) -> None:
@@ -263,3 +328,41 @@ class MeasureAnalyser:
         ]
         for key in stale:
             del self._tracks[key]
+
+
+def _median(values: deque[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class _Estimate:
+    length: float
+    width: float
+    samples: int
+    height: float
+    height_samples: int
+
+
+class _Columns:
+    """The data columns the measure step adds, filled object by object."""
+
+    def __init__(self, n: int) -> None:
+        self.length, self.width, self.height = (np.full(n, np.nan) for _ in range(3))
+        self.samples, self.height_samples = np.zeros(n, np.int64), np.zeros(n, np.int64)
+
+    def put(self, index: int, e: _Estimate) -> None:
+        self.length[index], self.width[index] = e.length, e.width
+        self.samples[index], self.height[index] = e.samples, e.height
+        self.height_samples[index] = e.height_samples
+
+    def columns(self, *, with_height: bool) -> dict[str, npt.NDArray[np.float64 | np.int64]]:
+        out: dict[str, npt.NDArray[np.float64 | np.int64]] = {
+            LENGTH: self.length,
+            WIDTH: self.width,
+            SAMPLES: self.samples,
+        }
+        if with_height:
+            # NaN propagates: no dimensional weight without all three sizes.
+            dim = self.length * self.width * self.height / (1000 * DIM_DIVISOR)
+            out |= {HEIGHT: self.height, HEIGHT_SAMPLES: self.height_samples, DIM_WEIGHT: dim}
+        return out

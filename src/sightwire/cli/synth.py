@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from sightwire.synth import GroundTruth, write_conveyor, write_lighting, write_static
+from sightwire.synth import (
+    DepthOptions,
+    GroundTruth,
+    write_conveyor,
+    write_lighting,
+    write_static,
+)
 
 synth_app = typer.Typer(
     help="Make synthetic clips with ground truth (OUT.mp4 and OUT.json).", no_args_is_help=True
@@ -30,12 +36,26 @@ def conveyor(
     parcels: Annotated[int, typer.Option(help="Parcels crossing the belt", min=1)] = 6,
     belt_speed: Annotated[float, typer.Option(help="Belt speed, pixels per second")] = 360.0,
     damaged_labels: Annotated[int, typer.Option(help="Parcels with unreadable labels")] = 1,
+    damaged_barcodes: Annotated[
+        int, typer.Option(help="Parcels with only the barcode smudged (the number is for OCR)")
+    ] = 0,
     motion_blur: Annotated[float, typer.Option(help="Shutter share open, 0 = sharp")] = 0.0,
     lighting: Annotated[str, typer.Option(help="even or uneven")] = "even",
+    mismatch_share: Annotated[
+        float, typer.Option(help="Share of parcels declared 8-20 % off in the manifest")
+    ] = 0.25,
+    depth: Annotated[
+        bool, typer.Option(help="Also write a top-down depth video (OUT.depth.mkv)")
+    ] = False,
+    depth_fps: Annotated[float, typer.Option(help="Depth pictures per second", min=1)] = 10.0,
+    belt_distance: Annotated[
+        float, typer.Option(help="Depth camera to belt, mm", min=100, max=60000)
+    ] = 2000.0,
     seed: Seed = 0,
     as_json: Json = False,
 ) -> None:
-    """Parcels with shipping labels (tracking number as text and Code128) on a belt."""
+    """Parcels with shipping labels (tracking number as text and Code128) on a belt;
+    with --depth, the matching 16-bit depth video (millimetres) with true heights."""
     _make(
         out,
         as_json,
@@ -46,8 +66,11 @@ def conveyor(
             parcels=parcels,
             belt_speed_px_s=belt_speed,
             damaged_labels=damaged_labels,
+            damaged_barcodes=damaged_barcodes,
             motion_blur=motion_blur,
             lighting=lighting,
+            mismatch_share=mismatch_share,
+            depth=DepthOptions(fps=depth_fps, belt_mm=belt_distance) if depth else None,
             seed=seed,
         ),
     )
@@ -101,6 +124,7 @@ def _make(out: Path, as_json: bool, write: Callable[[], GroundTruth]) -> None:
         "fps": scene.fps,
         "frames_with_activity": active,
         "parcels": len(truth.parcels),
+        "depth": None if scene.depth_video is None else str(out.parent / scene.depth_video),
     }
     if as_json:
         typer.echo(json.dumps(summary))

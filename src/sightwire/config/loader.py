@@ -112,6 +112,7 @@ def _message(error: Any) -> str:
 def _reference_issues(config: SightwireConfig, doc: YamlDocument) -> Iterator[ConfigIssue]:
     """Names that point at nothing: a rule's lookup or action, a trigger's line or zone;
     and rules that cannot work (see :func:`sightwire.rules.check.rule_problems`)."""
+    from sightwire.config.sensors import weigh_problems
     from sightwire.rules.check import rule_problems  # the rules import config: load late
 
     lines = {name for cam in config.cameras.values() for name in cam.lines}
@@ -132,6 +133,8 @@ def _reference_issues(config: SightwireConfig, doc: YamlDocument) -> Iterator[Co
         if rule.on.zone and rule.on.zone not in zones:
             yield issue((*where, "on", "zone"), f"no camera has a zone named {rule.on.zone!r}")
     for path, message in rule_problems(config):
+        yield issue(path, message)
+    for path, message in weigh_problems(config):
         yield issue(path, message)
     for name, camera in config.cameras.items():
         for k, step in enumerate(camera.analyse):

@@ -14,6 +14,7 @@ from sightwire.config.models import (
     OcrStep,
     TrackStep,
 )
+from sightwire.config.sensors import WeighStep
 from sightwire.runtime.models import ModelHub
 from sightwire.runtime.pipeline import Analyser
 
@@ -27,7 +28,7 @@ def build_analysers(camera: CameraConfig, hub: ModelHub) -> list[Analyser]:
 
 
 def _analyser(
-    step: DetectStep | TrackStep | BarcodeStep | OcrStep | MeasureStep,
+    step: DetectStep | TrackStep | BarcodeStep | OcrStep | MeasureStep | WeighStep,
     camera: CameraConfig,
     hub: ModelHub,
 ) -> Analyser:
@@ -49,8 +50,18 @@ def _analyser(
         return BarcodeAnalyser(step.barcode, zones=camera.zones)
     if isinstance(step, OcrStep):
         from sightwire.inference.ocr import OcrAnalyser
+        from sightwire.inference.ocr_tracks import TrackOcrAnalyser
 
+        if step.ocr.prefer is not None:
+            return TrackOcrAnalyser(step.ocr, zones=camera.zones)
         return OcrAnalyser(step.ocr, zones=camera.zones)
-    from sightwire.analysis import MeasureAnalyser
+    if isinstance(step, WeighStep):
+        from sightwire.sensors import WeighAnalyser
 
-    return MeasureAnalyser(step.measure)
+        weigh = step.weigh
+        return WeighAnalyser(weigh, camera.lines[weigh.line], hub.config.scales[weigh.scale])
+    from sightwire.analysis import MeasureAnalyser
+    from sightwire.analysis.measure import Heights
+
+    heights = None if camera.depth is None else Heights.open(camera.depth)
+    return MeasureAnalyser(step.measure, heights=heights)

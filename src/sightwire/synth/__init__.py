@@ -10,7 +10,7 @@ Each ``write_*`` function encodes an H.264 MP4 and writes its ground truth besid
 '1Z4WSJLB0018695697'
 """
 
-from sightwire.synth.conveyor import write_conveyor
+from sightwire.synth.conveyor import DepthOptions, write_conveyor
 from sightwire.synth.lighting import write_lighting
 from sightwire.synth.static import write_static
 from sightwire.synth.truth import (
@@ -28,6 +28,7 @@ from sightwire.synth.truth import (
 __all__ = [
     "VISIBLE_SHARE",
     "Box",
+    "DepthOptions",
     "GroundTruth",
     "Interval",
     "LightingChange",

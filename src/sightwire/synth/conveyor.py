@@ -11,12 +11,15 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from sightwire.core.frame import Image
+from sightwire.synth.depth import write_depth
 from sightwire.synth.parcels import (
     Layout,
     Parcel,
@@ -73,7 +76,9 @@ def write_conveyor(
     noise: float = 1.5,
     motion_blur: float = 0.0,
     damaged_labels: int | None = None,
+    damaged_barcodes: int = 0,
     mismatch_share: float = 0.25,
+    depth: DepthOptions | None = None,
 ) -> GroundTruth:
     """Write an overhead conveyor clip to ``path`` (H.264 MP4) and its ground truth
     beside it (``.json``); return the ground truth.
@@ -81,11 +86,14 @@ def write_conveyor(
     The belt (rows 1/6 to 5/6 of the picture) moves left to right at
     ``belt_speed_px_s``; ``parcels`` boxes ride it, each with a white label carrying
     its tracking number as Code128 and as text. ``damaged_labels`` of them (default:
-    one, if there are parcels) are smudged unreadable. ``motion_blur`` is the share of
+    one, if there are parcels) are smudged unreadable; ``damaged_barcodes`` others have
+    only their barcode smudged, the printed number left for OCR. ``motion_blur`` is the share of
     a frame interval the shutter stays open (0 = sharp). ``lighting`` is ``even`` or
     ``uneven`` (one overhead lamp). ``mismatch_share`` of the parcels get a manifest
-    entry with one field declared 8-20 % off.
-    The same arguments always give the same clip.
+    entry with one field declared 8-20 % off (length, width, height and weight in
+    turn). With ``depth``, a top-down depth video of the same scene is written too
+    (``OUT.depth.mkv``, see :mod:`sightwire.synth.depth`); the colour clip is the same
+    with or without it. The same arguments always give the same clip.
 
     >>> truth = write_conveyor("/tmp/belt.mp4", seconds=12, parcels=3, seed=7)  # doctest: +SKIP
     """
@@ -98,13 +106,10 @@ def write_conveyor(
         raise ValueError(f"motion_blur must be within 0..1, got {motion_blur}")
     rng = np.random.default_rng(seed)
     damaged = min(1, parcels) if damaged_labels is None else damaged_labels
-    planned = plan_parcels(rng, layout, parcels, damaged, seed)
+    planned = plan_parcels(rng, layout, parcels, damaged, seed, damaged_barcodes=damaged_barcodes)
     blur_px = round(motion_blur * belt_speed_px_s / fps)
     shift = belt_shift(layout)
-    truths = [
-        parcel_truth(p, shift, layout, [], not p.label_damaged and blur_px <= READABLE_BLUR_PX)
-        for p in planned
-    ]
+    truths = [parcel_truth(p, shift, layout, [], blur_px <= READABLE_BLUR_PX) for p in planned]
     entries, wrong = manifest(rng, truths, mismatch_share)
     truths = [
         t.model_copy(update={"manifest_mismatch": wrong.get(t.tracking_number, [])}) for t in truths
@@ -112,6 +117,7 @@ def write_conveyor(
     painter = ConveyorPainter(rng, layout, planned, shift, lighting, noise, blur_px, seed)
     writer = _render(path, painter)
     activity = _activity(truths, layout.frames)
+    depth_info = {} if depth is None else _write_depth(path, layout, planned, depth, seed)
     truth = GroundTruth(
         scene=SceneInfo(
             kind="conveyor",
@@ -129,6 +135,7 @@ def write_conveyor(
             belt_rows=layout.belt_rows,
             motion_blur_px=blur_px,
             lighting=lighting,
+            **depth_info,
         ),
         activity=activity,
         activity_intervals=intervals_from_flags(activity, fps),
@@ -186,6 +193,39 @@ class ConveyorPainter:
             shown = np.asarray(cv2.multiply(frame, self.light, scale=1 / 255), np.uint8)
         self.sensor.apply(shown)
         return shown
+
+
+@dataclass(frozen=True, slots=True)
+class DepthOptions:
+    """How :func:`write_conveyor` makes the depth video: pictures per second, how many
+    times coarser than the colour picture, distance to the belt and sensor noise."""
+
+    fps: float = 10.0
+    scale: int = 4
+    belt_mm: float = 2000.0
+    noise_mm: float = 1.5
+
+
+def _write_depth(
+    path: str | Path, layout: Layout, parcels: list[Parcel], depth: DepthOptions, seed: int
+) -> dict[str, Any]:
+    """Write the depth video; its facts for :class:`SceneInfo`."""
+    written = write_depth(
+        path,
+        layout,
+        parcels,
+        fps=depth.fps,
+        belt_mm=depth.belt_mm,
+        scale=depth.scale,
+        noise_mm=depth.noise_mm,
+        seed=seed,
+    )
+    return {
+        "depth_video": written.name,
+        "depth_fps": depth.fps,
+        "depth_size": (layout.width // depth.scale, layout.height // depth.scale),
+        "belt_distance_mm": depth.belt_mm,
+    }
 
 
 def _render(path: str | Path, painter: ConveyorPainter) -> Mp4Writer:

@@ -42,10 +42,19 @@ def code128(text: str) -> Image:
     return np.ascontiguousarray(bars[:BARCODE_HEIGHT])
 
 
-def render_label(number: str, *, damaged: bool = False, seed: int = 0) -> Image:
+def render_label(
+    number: str, *, damaged: bool = False, barcode_damaged: bool = False, seed: int = 0
+) -> Image:
     """A white label (BGR) with the barcode on top and the number printed below it.
 
-    ``damaged`` smears dirt over the middle of both, so neither can be read.
+    ``damaged`` smears dirt over the middle of both, so neither can be read;
+    ``barcode_damaged`` over the barcode's middle only, so the printed number is left
+    for OCR.
+
+    >>> import zxingcpp
+    >>> label = render_label("1Z4WSJLB0018695697", barcode_damaged=True)
+    >>> zxingcpp.read_barcodes(label)
+    []
     """
     bars = code128(number)
     width = bars.shape[1] + 2 * MARGIN
@@ -64,6 +73,9 @@ def render_label(number: str, *, damaged: bool = False, seed: int = 0) -> Image:
     cv2.rectangle(label, (0, 0), (width - 1, height - 1), (150, 150, 150), 1)
     if damaged:
         smudge(label, np.random.default_rng([seed, 99]))
+    elif barcode_damaged:
+        bars_end = MARGIN + BARCODE_HEIGHT + 2
+        smudge(label[:bars_end], np.random.default_rng([seed, 98]))
     return label
 
 

@@ -46,6 +46,7 @@ class Parcel:
     label_wh: tuple[int, int]
     label_damaged: bool
     sprite: Image
+    barcode_damaged: bool = False
 
     def left(self, shift: int) -> int:
         """x of the parcel's left edge once the belt has moved ``shift`` pixels."""
@@ -66,15 +67,32 @@ class Layout:
 
 
 def plan_parcels(
-    rng: np.random.Generator, layout: Layout, count: int, damaged: int, seed: int
+    rng: np.random.Generator,
+    layout: Layout,
+    count: int,
+    damaged: int,
+    seed: int,
+    *,
+    damaged_barcodes: int = 0,
 ) -> list[Parcel]:
-    """Draw ``count`` parcels (``damaged`` of them with a smudged label) and schedule
-    them so that each crosses the whole picture before the clip ends."""
-    if count < 0 or not 0 <= damaged <= count:
-        raise ValueError(f"need 0 <= damaged_labels ({damaged}) <= parcels ({count})")
+    """Draw ``count`` parcels (``damaged`` of them with a smudged label, and
+    ``damaged_barcodes`` others with only the barcode smudged) and schedule them so
+    that each crosses the whole picture before the clip ends."""
+    if count < 0 or not 0 <= damaged <= count or not 0 <= damaged_barcodes <= count - damaged:
+        raise ValueError(
+            f"need 0 <= damaged_labels ({damaged}) and 0 <= damaged_barcodes "
+            f"({damaged_barcodes}), together at most parcels ({count})"
+        )
     numbers = _unique_numbers(rng, count)
     broken = set(rng.choice(count, size=damaged, replace=False).tolist()) if damaged else set()
-    labels = [render_label(n, damaged=i in broken, seed=seed + i) for i, n in enumerate(numbers)]
+    # Their own generator: a clip without scratched barcodes draws as it always did.
+    whole = [i for i in range(count) if i not in broken]
+    picked = np.random.default_rng([seed, 23]).choice(whole, size=damaged_barcodes, replace=False)
+    scratched = set(picked.tolist())
+    labels = [
+        render_label(n, damaged=i in broken, barcode_damaged=i in scratched, seed=seed + i)
+        for i, n in enumerate(numbers)
+    ]
     sizes = [_size_px(rng, layout, label) for label in labels]
     entries = _entry_frames(rng, layout, [w for w, _ in sizes])
     shift = belt_shift(layout)
@@ -106,6 +124,7 @@ def plan_parcels(
                 label_wh=(label_w, label_h),
                 label_damaged=i in broken,
                 sprite=_sprite(rng, color, w, h, label, label_xy),
+                barcode_damaged=i in scratched,
             )
         )
     return parcels
@@ -186,7 +205,8 @@ def _sprite(
 def parcel_truth(
     parcel: Parcel, shift: Shift, layout: Layout, mismatch: list[str], readable: bool
 ) -> ParcelTruth:
-    """Ground truth of one parcel: true size and its boxes in every frame it shows."""
+    """Ground truth of one parcel: true size and its boxes in every frame it shows.
+    ``readable``: the label is sharp enough to read, if it is not damaged."""
     boxes, label_boxes = {}, {}
     lx, ly = parcel.label_xy
     lw, lh = parcel.label_wh
@@ -226,7 +246,9 @@ def parcel_truth(
         size_px=(parcel.width_px, parcel.height_px),
         label_size_px=parcel.label_wh,
         label_damaged=parcel.label_damaged,
-        label_readable=readable,
+        label_readable=readable and not parcel.label_damaged and not parcel.barcode_damaged,
+        barcode_damaged=parcel.barcode_damaged,
+        text_readable=readable and not parcel.label_damaged,
         manifest_mismatch=mismatch,
         entry_frame=shown[0],
         exit_frame=shown[-1],
@@ -246,11 +268,17 @@ def manifest(
         raise ValueError(f"mismatch_share must be within 0..1, got {mismatch_share}")
     count = round(mismatch_share * len(truths))
     wrong = set(rng.choice(len(truths), size=count, replace=False).tolist()) if count else set()
-    entries, mismatches = [], {}
+    # The fields in turn from the first one drawn, so every kind of mismatch occurs.
+    # One draw per wrong parcel all the same: the clip's later draws stay as they were.
+    start = 0
+    entries: list[ManifestEntry] = []
+    mismatches: dict[str, list[str]] = {}
     for i, truth in enumerate(truths):
         declared = {f: float(getattr(truth, f)) for f in MANIFEST_FIELDS}
         if i in wrong:
-            field = str(rng.choice(MANIFEST_FIELDS))
+            drawn = MANIFEST_FIELDS.index(str(rng.choice(MANIFEST_FIELDS)))
+            start = drawn if not mismatches else start
+            field = MANIFEST_FIELDS[(start + len(mismatches)) % len(MANIFEST_FIELDS)]
             sign = 1.0 if rng.random() < 0.5 else -1.0
             declared[field] *= 1.0 + sign * rng.uniform(0.08, 0.20)
             mismatches[truth.tracking_number] = [field]

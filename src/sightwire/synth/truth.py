@@ -44,6 +44,12 @@ class SceneInfo(BaseModel):
     belt_rows: tuple[int, int] | None = Field(None, description="First and end row of the belt")
     motion_blur_px: int = Field(0, description="Length of the horizontal blur on the belt")
     lighting: str = Field("even", description="Illumination of the scene")
+    depth_video: str | None = Field(
+        None, description="The depth video's file name beside the clip (conveyor), if any"
+    )
+    depth_fps: float | None = Field(None, description="Pictures per second of the depth video")
+    depth_size: tuple[int, int] | None = Field(None, description="(width, height) of depth")
+    belt_distance_mm: float | None = Field(None, description="Depth camera to belt, mm")
 
 
 class ParcelTruth(BaseModel):
@@ -60,6 +66,10 @@ class ParcelTruth(BaseModel):
     label_size_px: tuple[int, int]
     label_damaged: bool
     label_readable: bool = Field(description="Barcode and text can be read when in view")
+    barcode_damaged: bool = Field(False, description="Only the barcode is smudged")
+    text_readable: bool = Field(
+        False, description="The printed number can be read (OCR) when in view"
+    )
     manifest_mismatch: list[str] = Field(
         default_factory=list, description="Manifest fields deliberately declared wrong"
     )
