@@ -24,12 +24,14 @@ from sightwire.config.models import SightwireConfig
 
 # type -> (module, class, package that provides its client library)
 KINDS: dict[str, tuple[str, str, str]] = {
-    "webhook": ("sightwire.actions.webhook", "WebhookAction", "httpx"),
+    "webhook": ("sightwire.actions.webhook", "WebhookAction", "aiohttp"),
     "http": ("sightwire.actions.http", "HttpAction", "httpx"),
     "slack": ("sightwire.actions.slack", "SlackAction", "httpx"),
     "mqtt": ("sightwire.actions.mqtt", "MqttAction", "aiomqtt"),
     "modbus": ("sightwire.actions.modbus", "ModbusAction", "pymodbus"),
     "file": ("sightwire.actions.file", "FileAction", ""),
+    "nats": ("sightwire.actions.nats", "NatsAction", "nats-py"),
+    "kafka": ("sightwire.actions.kafka", "KafkaAction", "aiokafka"),
 }
 
 
@@ -66,16 +68,20 @@ def build_actions(config: SightwireConfig) -> dict[str, Action]:
 if TYPE_CHECKING:  # mypy checks that every kind keeps the Action protocol
     from sightwire.actions.file import FileAction
     from sightwire.actions.http import HttpAction
+    from sightwire.actions.kafka import KafkaAction
     from sightwire.actions.modbus import ModbusAction
     from sightwire.actions.mqtt import MqttAction
+    from sightwire.actions.nats import NatsAction
     from sightwire.actions.slack import SlackAction
     from sightwire.actions.webhook import WebhookAction
 
     _KEEP_THE_PROTOCOL: tuple[type[Action], ...] = (
         FileAction,
         HttpAction,
+        KafkaAction,
         ModbusAction,
         MqttAction,
+        NatsAction,
         SlackAction,
         WebhookAction,
     )

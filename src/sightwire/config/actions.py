@@ -259,7 +259,65 @@ class WebhookActionConfig(WebhookFields):
     type: Literal["webhook"]
 
 
+class NatsConfig(StrictModel):
+    """Publish each event to a NATS subject; with JetStream the server confirms it and
+    drops a retried duplicate (``Nats-Msg-Id`` is the event id).
+
+    ``to_bus: {type: nats, url: "nats://nats:4222", subject: "sightwire.events.{data.camera}",
+    token: "${NATS_TOKEN}"}``
+    """
+
+    type: Literal["nats"]
+    url: str = Field(description="nats://host:4222 (tls://... for TLS); commas between servers")
+    subject: TemplateStr = "sightwire.events.{data.camera}"
+    jetstream: bool = Field(
+        True, description="Wait for a JetStream stream's ack; false: core NATS, no confirmation"
+    )
+    username: str | None = None
+    password: SecretStr | None = None
+    token: SecretStr | None = None
+    creds_file: str | None = Field(None, description="A .creds file (NKey + JWT)")
+    ca_file: str | None = Field(None, description="CA bundle for tls:// servers")
+    timeout_s: Timeout = 5.0
+
+    @field_validator("url")
+    @classmethod
+    def _nats_url(cls, url: str) -> str:
+        if not all(part.strip().startswith(("nats://", "tls://")) for part in url.split(",")):
+            raise ValueError("give nats://host:4222 or tls://host:4222, commas between servers")
+        return url
+
+
+class KafkaConfig(StrictModel):
+    """Publish each event to a Kafka topic (CloudEvents structured mode).
+
+    ``to_kafka: {type: kafka, bootstrap_servers: "kafka-0:9092,kafka-1:9092",
+    topic: sightwire.events, key: "{data.camera}"}``
+    """
+
+    type: Literal["kafka"]
+    bootstrap_servers: str = Field(description="host:port, commas between brokers")
+    topic: TemplateStr = "sightwire.events"
+    key: TemplateStr = Field(
+        "{data.camera}", description="Record key: one camera's events stay in order"
+    )
+    acks: Literal["all", 1] = "all"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_file: str | None = Field(None, description="CA bundle for SSL / SASL_SSL")
+    timeout_s: Timeout = 10.0
+
+
 ActionConfig = Annotated[
-    HttpConfig | FileConfig | SlackConfig | MqttConfig | ModbusConfig | WebhookActionConfig,
+    HttpConfig
+    | FileConfig
+    | SlackConfig
+    | MqttConfig
+    | ModbusConfig
+    | WebhookActionConfig
+    | NatsConfig
+    | KafkaConfig,
     Field(discriminator="type"),
 ]

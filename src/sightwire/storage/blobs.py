@@ -122,12 +122,17 @@ class FileBlobStore:
 
 
 def open_blob_store(url: str) -> BlobStore:
-    """The blob store named by ``StoreConfig.blobs``: ``file://FOLDER`` for now.
+    """The blob store named by ``StoreConfig.blobs``: ``file://FOLDER`` or
+    ``s3://BUCKET/PREFIX?endpoint_url=...&region=...`` (see ``storage/s3.py``).
 
     >>> # open_blob_store("file://data/blobs")
     """
     if url.startswith("file://"):
         return FileBlobStore(url.removeprefix("file://"))
     if url.startswith("s3://"):
-        raise ValueError(f"{url}: S3 blob stores are not available yet; use file://FOLDER")
-    raise ValueError(f"{url}: a blob store URL starts with file:// (or s3:// later)")
+        try:
+            from sightwire.storage.s3 import S3BlobStore  # boto3 only for configs that use it
+        except ModuleNotFoundError as exc:
+            raise ValueError(f"{url}: S3 blob stores need boto3: pip install boto3") from exc
+        return S3BlobStore.from_url(url)
+    raise ValueError(f"{url}: a blob store URL starts with file:// or s3://")
