@@ -1,254 +1,340 @@
-"""Events through the outbox: store → dispatcher → HTTP POST to a local receiver.
+"""Events through the run loop's path: rules → store → outbox → dispatcher → signed webhook.
 
-``python -m benchmarks.events [--events N] [--rounds R] [--rate R]`` prints the
-figures as JSON; ``run()`` returns them as dicts (in the style of :class:`Comparison`).
+``python -m benchmarks.events [--events N] [--rounds R] [--rate R] [--json]`` prints the
+figures; ``run()`` returns them as dicts (in the style of :class:`Comparison`).
 
-- **throughput**: a pipeline thread records N events (one destination each) as fast
-  as it can while a dispatcher delivers them; events per second from the first
-  record to the last delivery. Twice: one ``EventStore.record`` (one transaction)
-  per event, and ``record_many`` of 10 events a transaction (a frame with many
-  events). Baseline: the same client POSTing the same events straight to the
-  receiver, with no store (the HTTP exchange alone). Also this process's CPU time
-  per event, which a busy machine does not inflate. Target: >= 2,000 events/s on 2
-  cores with SQLite.
-- **latency**: events recorded at a steady rate well under capacity; capture (=
-  emit here) to the receiver's acknowledgement, p50/p99, from the store's
-  ``delivered_at`` column. The framework's share excludes the HTTP exchange itself
-  (the attempt's latency). Target: p99 <= 50 ms.
-
-The receiver runs in its own process (the second core); the HTTP client is a small
-keep-alive asyncio client, so the figures measure Sightwire, not an HTTP library.
+- **throughput**: camera threads hand frames of rule observations to the rule engine
+  (CEL condition, on the event loop thread, as ``CameraEvents`` does); each outcome
+  becomes an event with a snapshot of its frame (a 320x240 JPEG) that
+  ``EventOutput`` records; the dispatcher delivers it through the real
+  ``WebhookAction`` (Standard Webhooks signature, aiohttp) to a receiver in another
+  process that verifies every signature with the ``standardwebhooks`` library and
+  counts webhook-ids. Events per second from the first frame to the last delivery
+  marked delivered, and this process's CPU time per event (the receiver's excluded).
+  Shapes: one camera with 10 events a frame; four cameras with 2 each; the same
+  without snapshots (the framework alone: a snapshot file costs 0.5-1 ms of kernel
+  time on these disks). Baseline, alternated in the same run: the run loop's path
+  before group commit and hand-over (``record`` one event a transaction, the frame's
+  JPEG encoded and stored per event, the dispatcher claiming every delivery by
+  query), with the same webhook action. Target: >= 2,000 events/s on 2 cores with
+  SQLite.
+- **client**: the webhook's HTTP client alone, httpx (before) against aiohttp's
+  ``PostPool`` (now), CPU per request at the dispatcher's concurrency.
+- **latency**: one camera, one event a frame at a steady rate well under capacity;
+  capture to the receiver's acknowledgement, p50/p99, from the store's
+  ``delivered_at``; the framework's share excludes the HTTP exchange itself.
+  Target: p99 <= 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
 import json
 import multiprocessing
-import resource
+import os
 import statistics
 import tempfile
 import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import cv2
+import numpy as np
 from sqlalchemy import select
+from standardwebhooks import Webhook, WebhookVerificationError
 
+from benchmarks.harness import Comparison, _cpu_seconds, compare
 from sightwire.actions.base import ActionResult
-from sightwire.config.delivery import DeliveryConfig
-from sightwire.core import Event, EventData
-from sightwire.events.dispatcher import Dispatcher
-from sightwire.events.store import EventStore, NewEvent
+from sightwire.actions.delivery import attempt, new_client
+from sightwire.actions.http_pool import PostPool
+from sightwire.analysis import Observation, ObservedObject
+from sightwire.config.loader import parse_config
+from sightwire.config.models import SightwireConfig
+from sightwire.core import Detections, Frame
 from sightwire.events.tables import deliveries, delivery_attempts, events
+from sightwire.rules import RuleEngine, RuleOutcome
+from sightwire.runtime import output as output_module
+from sightwire.runtime.event_loop import EventLoopThread
+from sightwire.runtime.output import EventOutput
+from sightwire.runtime.pipeline import FrameResult
 from sightwire.storage.database import open_database
 
-CONNECTIONS = 16
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+SECRET = "whsec_" + base64.b64encode(b"sightwire-benchmark-secret-32b!!").decode()
+CONCURRENCY = 16
+# (cameras, events a frame, snapshots stored)
+SHAPES = ((1, 10, True), (4, 2, True), (4, 2, False))
+Record = Callable[[EventOutput, list[RuleOutcome], FrameResult], None]
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+# --- the receiver (its own process) -------------------------------------------------
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.ids: set[str] = set()
+        self.bad = 0
+        self.verifier = Webhook(SECRET)
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, t: _Tally) -> None:
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            headers = {
+                k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])
+            }
+            body = await reader.readexactly(int(headers.get("content-length") or 0))
+            if head[0].startswith("POST /plain"):  # the client comparison: not verified
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+                continue
+            if head[0].startswith("GET /stats"):
+                reply = json.dumps({"requests": t.requests, "unique": len(t.ids), "bad": t.bad})
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s"
+                    % (len(reply), reply.encode())
+                )
+                continue
+            t.requests += 1
+            try:
+                t.verifier.verify(body, headers)
+                t.ids.add(headers["webhook-id"])
+            except WebhookVerificationError:
+                t.bad += 1
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
     except (asyncio.IncompleteReadError, ConnectionError):
         writer.close()
 
 
-def _receiver(ports: multiprocessing.Queue[int]) -> None:  # runs in its own process
+def _receiver(ports: multiprocessing.Queue[int]) -> None:
     async def serve() -> None:
-        server = await asyncio.start_server(_answer, "127.0.0.1", 0, reuse_address=True)
+        tally = _Tally()
+        server = await asyncio.start_server(
+            lambda r, w: _answer(r, w, tally), "127.0.0.1", 0, reuse_address=True
+        )
         ports.put(server.sockets[0].getsockname()[1])
         await server.serve_forever()
 
     asyncio.run(serve())
 
 
-class KeepAlivePost:
-    """POST the CloudEvent JSON over a pool of keep-alive connections."""
-
-    def __init__(self, name: str, port: int, connections: int = CONNECTIONS) -> None:
-        self.name = name
-        self.port = port
-        self._size = connections
-        self._idle: asyncio.Queue[Connection] | None = None
-        self._open: list[asyncio.StreamWriter] = []
-
-    def accepts(self, event: Event) -> bool:
-        return True
-
-    async def send(self, event: Event) -> ActionResult:
-        return await self.post(event.id, event.model_dump_json(exclude_none=True).encode())
-
-    async def post(self, event_id: str, body: bytes) -> ActionResult:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            for _ in range(self._size):
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                self._open.append(writer)
-                self._idle.put_nowait((reader, writer))
-        reader, writer = await self._idle.get()
-        writer.write(
-            b"POST /hook HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            b"webhook-id: "
-            + event_id.encode()
-            + b"\r\ncontent-length: "
-            + str(len(body)).encode()
-            + b"\r\n\r\n"
-            + body
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        self._idle.put_nowait((reader, writer))
-        status = int(head[9:12])
-        return ActionResult(ok=status < 300, status_code=status)
-
-    async def close(self) -> None:
-        for writer in self._open:
-            writer.close()
+def _stats(port: int) -> dict[str, int]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10) as answer:
+        stats: dict[str, int] = json.loads(answer.read())
+        return stats
 
 
-def _event(now: float) -> Event:
-    data = EventData(
-        rule="parcel.seen",
-        camera="belt-1",
-        captured_at=now,
-        severity="info",
-        attributes={"tracking_number": "1Z999AA10123456784", "length_mm": 412.5},
+# --- the pipeline side --------------------------------------------------------------
+
+
+def _config(folder: Path, port: int, cameras: int) -> SightwireConfig:
+    names = "\n".join(
+        f"  cam-{i}: {{source: upload, analyse: [{{track: {{}}}}], "
+        f"lines: {{exit: [[160, 0], [160, 240]]}}}}"
+        for i in range(cameras)
     )
-    return Event.create(site="bench", camera="belt-1", kind="parcel.seen", data=data, now=now)
+    text = f"""
+version: 1
+site: bench
+store: {{database: 'sqlite:///{folder}/events.db', blobs: 'file://{folder}/blobs'}}
+cameras:
+{names}
+rules:
+  - {{name: parcel.exit, on: {{line: exit}}, when: "object.length_mm > 100.0"}}
+webhooks:
+  - {{url: "http://127.0.0.1:{port}/hook", secret: "${{BENCH_SECRET}}"}}
+delivery: {{concurrency: {CONCURRENCY}}}
+"""
+    return parse_config(text, "bench.yaml", {"BENCH_SECRET": SECRET})
 
 
-def _record(store: EventStore, count: int, rate: float | None, batch: int) -> None:
+def _scene() -> np.ndarray:
+    """A 320x240 picture of a belt with parcels (a real scene's JPEG size, ~10 KB)."""
+    image = np.full((240, 320, 3), 90, np.uint8)
+    image[:, :, 1] = np.linspace(60, 140, 320, dtype=np.uint8)
+    for i in range(4):
+        cv2.rectangle(image, (20 + 75 * i, 60 + 10 * i), (80 + 75 * i, 150), (40, 120, 200), -1)
+        cv2.putText(image, f"1Z{i}", (25 + 75 * i, 110), 0, 0.5, (0, 0, 0), 1)
+    return image
+
+
+def _frame(camera: str, seq: int, image: np.ndarray) -> FrameResult:
+    frame = Frame(camera, seq, time.time(), seq / 10, image)
+    return FrameResult(frame, None, Detections.empty(), False)
+
+
+def _observations(result: FrameResult, watch: str, count: int) -> list[Observation]:
+    frame = result.frame
+    return [
+        Observation(
+            "cross",
+            frame.camera,
+            watch,
+            frame.captured_at,
+            frame.pts,
+            frame.seq,
+            line="exit",
+            object=ObservedObject(
+                "parcel",
+                (140.0, 100.0, 180.0, 140.0),
+                0.9,
+                frame.seq * count + i + 1,
+                {"length_mm": 412.5, "tracking_number": f"1Z{frame.seq:010d}{i:06d}"},
+            ),
+            direction="out",
+            sense="left_to_right",
+        )
+        for i in range(count)
+    ]
+
+
+def _record_new(output: EventOutput, outcomes: list[RuleOutcome], result: FrameResult) -> None:
+    for _, error in output.record_frame(outcomes, result):
+        if error is not None:
+            raise error
+
+
+def _record_old(output: EventOutput, outcomes: list[RuleOutcome], result: FrameResult) -> None:
+    """The run loop's path before this change: per outcome, encode and record alone."""
+    for outcome in outcomes:
+        jpeg = output_module._snapshot(result)  # encoded per event (None: switched off)
+        output.store.record(outcome.event, output._destinations(outcome), jpeg)
+
+
+def _camera(
+    output: EventOutput,
+    engine: RuleEngine,
+    camera: str,
+    frames: int,
+    per_frame: int,
+    record: Record,
+    pace_s: float = 0.0,
+) -> None:
+    image = _scene()
+    watch = engine.triggers[0].watch
     start = time.perf_counter()
-    for i in range(0, count, batch):
-        if rate is not None:
-            wait = start + i / rate - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)  # pacing a steady producer
-        if batch == 1:
-            store.record(_event(time.time()), ["hook"])
-        else:
-            now = time.time()
-            store.record_many([NewEvent(_event(now), ["hook"]) for _ in range(batch)])
+    for seq in range(frames):
+        if pace_s and (wait := start + seq * pace_s - time.perf_counter()) > 0:
+            time.sleep(wait)
+        result = _frame(camera, seq, image)
+        outcomes = output.loop.call(engine.evaluate(_observations(result, watch, per_frame)))
+        record(output, outcomes, result)
 
 
 @dataclass(slots=True)
-class Run:
-    """One pass: wall seconds and this process's CPU seconds."""
-
+class Pass:
     wall_s: float
     cpu_s: float
 
 
-async def _through_outbox(
-    url: str, port: int, count: int, rate: float | None = None, batch: int = 1
-) -> Run:
-    store = EventStore(open_database(url, migrate=True))
-    action = KeepAlivePost("hook", port)
-    config = DeliveryConfig(concurrency=CONNECTIONS)
+def _pass(
+    folder: Path,
+    port: int,
+    shape: tuple[int, int, bool],
+    count: int,
+    record: Record,
+    pace_s: float = 0.0,
+) -> Pass:
+    """Record ``count`` events over ``shape`` = (cameras, events a frame, snapshots);
+    wait until all are delivered."""
+    cameras, per_frame, snapshots = shape
+    with contextlib.ExitStack() as stack:
+        if not snapshots:  # the framework alone: no JPEG, no snapshot files
+            stack.enter_context(mock.patch.object(output_module, "_snapshot", _no_snapshot))
+        return _measure(folder, port, cameras, per_frame, count, record, pace_s)
+
+
+def _no_snapshot(_result: FrameResult) -> None:
+    return None
+
+
+def _measure(
+    folder: Path,
+    port: int,
+    cameras: int,
+    per_frame: int,
+    count: int,
+    record: Record,
+    pace_s: float,
+) -> Pass:
+    config = _config(folder, port, cameras)
+    loop = EventLoopThread().start()
+    output = EventOutput(config, loop, hand_over=record is _record_new)
+    engine = RuleEngine.from_config(config)
+    before = _stats(port)
+    frames = count // (cameras * per_frame)
+    threads = [
+        threading.Thread(
+            target=_camera, args=(output, engine, name, frames, per_frame, record, pace_s)
+        )
+        for name in config.cameras
+    ]
     start, start_cpu = time.perf_counter(), _cpu_seconds()
-    async with Dispatcher(store, {"hook": action}, config) as dispatcher:
-        producer = threading.Thread(target=_record, args=(store, count, rate, batch))
-        producer.start()
-        while producer.is_alive():
-            await asyncio.sleep(0.01)
-        left = await dispatcher.wait_delivered(timeout=120)
-    run = Run(time.perf_counter() - start, _cpu_seconds() - start_cpu)
-    await action.close()
-    store.db.close()
-    if left:
-        raise RuntimeError(f"{left} deliveries were not made")
-    return run
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    left = output.drain(timeout=120)
+    measured = Pass(time.perf_counter() - start, _cpu_seconds() - start_cpu)
+    output.close()
+    loop.stop()
+    got = _stats(port)
+    arrived, bad = got["unique"] - before["unique"], got["bad"] - before["bad"]
+    if left or arrived != frames * cameras * per_frame or bad:
+        raise RuntimeError(f"not every event arrived signed: {left} pending, receiver {got}")
+    return measured
 
 
-async def _direct(port: int, count: int) -> Run:
-    action = KeepAlivePost("hook", port)
-    made = [_event(time.time()) for _ in range(count)]
-    start, start_cpu = time.perf_counter(), _cpu_seconds()
-    await asyncio.gather(*(action.send(e) for e in made))
-    run = Run(time.perf_counter() - start, _cpu_seconds() - start_cpu)
-    await action.close()
-    return run
+def _throughput(
+    port: int, count: int, rounds: int, shapes: tuple[tuple[int, int, bool], ...] = SHAPES
+) -> list[Comparison]:
+    comparisons = []
+    for cameras, per_frame, snapshots in shapes:
+        comparison = Comparison(
+            name=f"rules → outbox → signed webhook, SQLite, {cameras} camera(s) x "
+            f"{per_frame} events a frame, {'a' if snapshots else 'no'} snapshot a frame",
+            baseline="one transaction an event, claimed by query",
+            candidate="group commit + hand-over",
+            units=count,
+            unit="event",
+            target=">= 2000 events/s",
+        )
+        for i in range(rounds):  # alternate, so that load changes hit both sides
+            sides = [(_record_old, comparison.baseline_s, comparison.baseline_cpu_s)]
+            sides.append((_record_new, comparison.candidate_s, comparison.candidate_cpu_s))
+            for record, wall, cpu in sides if i % 2 == 0 else reversed(sides):
+                with tempfile.TemporaryDirectory() as tmp:
+                    shape = (cameras, per_frame, snapshots)
+                    measured = _pass(Path(tmp), port, shape, count, record)
+                wall.append(measured.wall_s)
+                cpu.append(measured.cpu_s)
+        comparisons.append(comparison)
+    return comparisons
 
 
-def _latencies(url: str) -> tuple[list[float], list[float]]:
-    """Capture → acknowledged, in ms; and the same less the HTTP exchange."""
-    db = open_database(url)
-    query = (
-        select(deliveries.c.delivered_at, events.c.captured_at, delivery_attempts.c.latency_ms)
-        .join(events, events.c.id == deliveries.c.event_id)
-        .join(delivery_attempts, delivery_attempts.c.delivery_id == deliveries.c.id)
-    )
-    with db.read() as conn:
-        rows = conn.execute(query).all()
-    db.close()
+def _latency(port: int, rate: float) -> dict[str, Any]:
+    """Capture → acknowledged at ``rate`` events/s (one a frame), through the new path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _pass(Path(tmp), port, (1, 1, True), int(rate * 5), _record_new, pace_s=1 / rate)
+        db = open_database(f"sqlite:///{tmp}/events.db")
+        query = (
+            select(deliveries.c.delivered_at, events.c.captured_at, delivery_attempts.c.latency_ms)
+            .join(events, events.c.id == deliveries.c.event_id)
+            .join(delivery_attempts, delivery_attempts.c.delivery_id == deliveries.c.id)
+        )
+        with db.read() as conn:
+            rows = conn.execute(query).all()
+        db.close()
     total = sorted((r.delivered_at - r.captured_at) * 1000 for r in rows)
     share = sorted((r.delivered_at - r.captured_at) * 1000 - r.latency_ms for r in rows)
-    return total, share
-
-
-def _percentile(values: list[float], p: float) -> float:
-    return round(values[min(len(values) - 1, int(len(values) * p))], 2)
-
-
-def run(count: int = 4000, rounds: int = 3, rate: float = 200.0) -> list[dict[str, Any]]:
-    """Throughput (median of ``rounds``) and latency at ``rate`` events/s."""
-    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    receiver = multiprocessing.Process(target=_receiver, args=(ports,), daemon=True)
-    receiver.start()
-    port = ports.get(timeout=30)
-    runs: dict[str, list[Run]] = {"direct": [], "record": [], "record_many": []}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for i in range(rounds):  # alternate, so that load changes hit every side
-                runs["direct"].append(asyncio.run(_direct(port, count)))
-                for side, batch in (("record", 1), ("record_many", 10)):
-                    url = f"sqlite:///{Path(tmp) / f'{side}-{i}.db'}"
-                    runs[side].append(asyncio.run(_through_outbox(url, port, count, None, batch)))
-            latency_url = f"sqlite:///{Path(tmp) / 'latency.db'}"
-            asyncio.run(_through_outbox(latency_url, port, int(rate * 5), rate))
-            total, share = _latencies(latency_url)
-    finally:
-        receiver.terminate()
-    return [*_throughput_rows(runs, count, rounds), _latency_row(total, share, rate)]
-
-
-def _throughput_rows(runs: dict[str, list[Run]], count: int, rounds: int) -> list[dict[str, Any]]:
-    direct = _median(runs["direct"], count)
-    rows = []
-    for side, label in (
-        ("record", "record() each event → outbox → dispatcher → POST"),
-        ("record_many", "record_many() 10 a transaction → outbox → dispatcher → POST"),
-    ):
-        measured = _median(runs[side], count)
-        rows.append(
-            {
-                "name": f"events through the outbox, SQLite ({side})",
-                "baseline": "HTTP POST alone",
-                "candidate": label,
-                "baseline_per_s": direct["per_s"],
-                "candidate_per_s": measured["per_s"],
-                "candidate_cpu_ms_per_event": measured["cpu_ms"],
-                "candidate_per_cpu_s": measured["per_cpu_s"],
-                "unit": "event",
-                "ratio": round(measured["per_s"] / direct["per_s"], 3),
-                "rounds": rounds,
-                "target": ">= 2000 events/s",
-                "met": measured["per_s"] >= 2000,
-            }
-        )
-    return rows
-
-
-def _latency_row(total: list[float], share: list[float], rate: float) -> dict[str, Any]:
     return {
         "name": f"capture to action at {rate:g} events/s, SQLite",
         "p50_ms": _percentile(total, 0.5),
@@ -261,29 +347,121 @@ def _latency_row(total: list[float], share: list[float], rate: float) -> dict[st
     }
 
 
-def _median(runs: list[Run], count: int) -> dict[str, float]:
-    wall = statistics.median(r.wall_s for r in runs)
-    cpu = statistics.median(r.cpu_s for r in runs)
-    return {
-        "per_s": round(count / wall, 1),
-        "cpu_ms": round(1000 * cpu / count, 3),
-        "per_cpu_s": round(count / cpu, 1),
+async def _posts(port: int, count: int, client: str) -> None:
+    """``count`` signed-size POSTs, ``CONCURRENCY`` at a time, through ``client``."""
+    url = f"http://127.0.0.1:{port}/plain"
+    body = b'{"specversion":"1.0","data":{"x":"' + b"a" * 700 + b'"}}'
+    headers = {"content-type": "application/json", "webhook-id": "msg"}
+    gate = asyncio.Semaphore(CONCURRENCY)
+    if client == "httpx":  # the webhook action's client before this change
+        http = new_client(5.0)
+
+        async def one() -> ActionResult:
+            request = http.build_request("POST", url, content=body, headers=headers)
+            return await attempt(http, request, 5.0)
+
+        close = http.aclose
+    else:
+        pool = PostPool(5.0)
+
+        async def one() -> ActionResult:
+            return await pool.post(url, body, headers)
+
+        close = pool.close
+
+    async def gated() -> ActionResult:
+        async with gate:
+            return await one()
+
+    await asyncio.gather(*(gated() for _ in range(count)))
+    await close()
+
+
+def _clients(port: int, rounds: int, count: int = 2000) -> Comparison:
+    comparison = Comparison(
+        name=f"webhook HTTP client, keep-alive POSTs, {CONCURRENCY} at a time",
+        baseline="httpx AsyncClient (before)",
+        candidate="aiohttp PostPool",
+        units=count,
+        unit="request",
+    )
+    return compare(
+        comparison,
+        lambda: asyncio.run(_posts(port, count, "httpx")),
+        lambda: asyncio.run(_posts(port, count, "aiohttp")),
+        rounds=rounds,
+    )
+
+
+def _percentile(values: list[float], p: float) -> float:
+    return round(values[min(len(values) - 1, int(len(values) * p))], 2)
+
+
+def _row(c: Comparison) -> dict[str, Any]:
+    row: dict[str, Any] = c.as_dict()
+    cpu = {
+        "baseline_cpu_ms_per_event": 1000 * statistics.median(c.baseline_cpu_s) / c.units,
+        "candidate_cpu_ms_per_event": 1000 * statistics.median(c.candidate_cpu_s) / c.units,
     }
+    row.update({k: round(v, 3) for k, v in cpu.items()})
+    row["met"] = row["candidate_per_s"] >= 2000
+    return row
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def _client_row(c: Comparison) -> dict[str, Any]:
+    row: dict[str, Any] = c.as_dict()
+    for side, cpu in (("baseline", c.baseline_cpu_s), ("candidate", c.candidate_cpu_s)):
+        row[f"{side}_cpu_us_per_request"] = round(1e6 * statistics.median(cpu) / c.units, 1)
+    return row
+
+
+def run(
+    count: int = 4000,
+    rounds: int = 3,
+    rate: float = 200.0,
+    shapes: tuple[tuple[int, int, bool], ...] = SHAPES,
+    only_throughput: bool = False,
+) -> list[dict[str, Any]]:
+    """Throughput per shape (median of ``rounds``, both sides) and latency at ``rate``;
+    ``only_throughput`` skips the client comparison and the latency run."""
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    receiver = multiprocessing.Process(target=_receiver, args=(ports,), daemon=True)
+    receiver.start()
+    try:
+        port = ports.get(timeout=30)
+        rows = [_row(c) for c in _throughput(port, count, rounds, shapes)]
+        if not only_throughput:
+            rows.append(_client_row(_clients(port, rounds)))
+            rows.append(_latency(port, rate))
+    finally:
+        receiver.terminate()
+    rows.append({"load_average": [round(x, 2) for x in os.getloadavg()]})
+    return rows
 
 
 def main() -> None:
     """Print the figures as JSON."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.events", description=__doc__)
-    parser.add_argument("--events", type=int, default=4000, help="events per throughput round")
+    parser.add_argument("--events", type=int, default=4000, help="events per throughput pass")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=200.0, help="events/s of the latency run")
+    parser.add_argument(
+        "--shape",
+        action="append",
+        type=_shape,
+        help="CAMERASxEVENTS[s] (s: with snapshots), e.g. 4x2s; repeatable; "
+        "throughput only (default: every shape, the client comparison and latency)",
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.events, args.rounds, args.rate), indent=2))
+    shapes = tuple(args.shape) if args.shape else SHAPES
+    rows = run(args.events, args.rounds, args.rate, shapes, only_throughput=bool(args.shape))
+    print(json.dumps(rows, indent=2))
+
+
+def _shape(text: str) -> tuple[int, int, bool]:
+    """``4x2s`` → (4, 2, True): cameras, events a frame, snapshots."""
+    cameras, _, rest = text.partition("x")
+    return int(cameras), int(rest.rstrip("s")), rest.endswith("s")
 
 
 if __name__ == "__main__":

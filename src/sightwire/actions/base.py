@@ -19,12 +19,15 @@ class ActionResult:
 
     ``retryable`` false means trying again cannot help (a 4xx other than 408/429, a
     template that names a missing field): the dispatcher dead-letters at once.
+    ``retry_after_s``: the receiver asked to wait this long (``Retry-After``); the
+    dispatcher waits at least that (up to its longest backoff) before the next try.
     """
 
     ok: bool
     retryable: bool = True
     status_code: int | None = None
     detail: str = ""
+    retry_after_s: float | None = None
 
 
 class Action(Protocol):

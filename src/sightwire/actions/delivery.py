@@ -4,8 +4,8 @@
 - 408, 429, 5xx, timeouts, refused or dropped connections: worth retrying.
 - 3xx and other 4xx: retrying cannot help (fix the URL, the token or the payload).
 
-A ``Retry-After`` answer (429/503) is named in the detail as ``retry-after=SECONDS``
-for the dispatcher to honour.
+A ``Retry-After`` answer (429/503) is in the result's ``retry_after_s`` for the
+dispatcher to honour, and named in the detail as ``retry-after=SECONDS``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import httpx
 
@@ -64,20 +64,37 @@ def refused(exc: Exception, secrets: Iterable[str] = ()) -> ActionResult:
 
 def result_of(response: httpx.Response, head: bytes, secrets: Iterable[str] = ()) -> ActionResult:
     """Map an HTTP answer to an :class:`ActionResult`."""
-    status = response.status_code
-    detail = f"HTTP {status} {response.reason_phrase}".rstrip()
+    return answer_result(
+        response.status_code, response.reason_phrase, response.headers, head, secrets
+    )
+
+
+def answer_result(
+    status: int,
+    reason: str,
+    headers: Mapping[str, str],
+    head: bytes,
+    secrets: Iterable[str] = (),
+) -> ActionResult:
+    """Map an HTTP answer (status, reason, headers, first bytes of the body) to a result,
+    whichever client library received it."""
+    detail = f"HTTP {status} {reason}".rstrip()
     body = head.decode("utf-8", "replace").strip()
     if body:
         detail += f": {body[:_DETAIL_BYTES]}"
     if 300 <= status < 400:
-        detail += f"; redirected to {response.headers.get('location', '?')}: use the final URL"
-    wait = retry_after_s(response.headers.get("retry-after"))
+        detail += f"; redirected to {headers.get('location', '?')}: use the final URL"
+    wait = retry_after_s(headers.get("retry-after"))
     if wait is not None:
         detail += f"; retry-after={wait:g}"
     ok = 200 <= status < 300
     retryable = not ok and (status >= 500 or status in _RETRYABLE_4XX)
     return ActionResult(
-        ok=ok, retryable=retryable, status_code=status, detail=scrub(detail, secrets)
+        ok=ok,
+        retryable=retryable,
+        status_code=status,
+        detail=scrub(detail, secrets),
+        retry_after_s=wait,
     )
 
 

@@ -24,11 +24,9 @@ import hmac
 import time
 from collections.abc import Iterable
 
-import httpx
-
 from sightwire.actions.base import ActionResult
-from sightwire.actions.delivery import attempt, new_client, refused
 from sightwire.actions.envelope import CLOUDEVENTS_JSON, TypeFilter, cloudevent_json
+from sightwire.actions.http_pool import PostPool
 from sightwire.config.actions import WebhookFields, secret_key
 from sightwire.core import Event
 
@@ -54,7 +52,7 @@ class WebhookAction:
         self.config = config
         self.types = TypeFilter(config.types)
         self._keys = [secret_key(secret) for secret in config.secrets()]
-        self._client = new_client(config.timeout_s)
+        self._pool = PostPool(config.timeout_s)
 
     def __repr__(self) -> str:
         return f"WebhookAction({self.name!r}, url={self.config.url!r}, types={self.types.patterns})"
@@ -62,8 +60,8 @@ class WebhookAction:
     def accepts(self, event: Event) -> bool:
         return self.types.accepts(event.type)
 
-    def request(self, event: Event, now: float | None = None) -> httpx.Request:
-        """The signed POST for ``event`` at time ``now``."""
+    def signed(self, event: Event, now: float | None = None) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of the signed POST for ``event`` at time ``now``."""
         body = cloudevent_json(event)
         timestamp = int(time.time() if now is None else now)
         headers = {
@@ -72,14 +70,11 @@ class WebhookAction:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(self._keys, event.id, timestamp, body),
         }
-        return self._client.build_request("POST", self.config.url, content=body, headers=headers)
+        return body, headers
 
     async def send(self, event: Event) -> ActionResult:
-        try:
-            request = self.request(event)
-        except httpx.InvalidURL as exc:
-            return refused(exc)
-        return await attempt(self._client, request, self.config.timeout_s)
+        body, headers = self.signed(event)
+        return await self._pool.post(self.config.url, body, headers)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._pool.close()

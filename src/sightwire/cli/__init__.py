@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sightwire import __version__
-from sightwire.cli import config_cmds, demo, events, models, run, synth
+from sightwire.cli import audit, config_cmds, dataset, demo, events, keys, models, run, serve, synth
 from sightwire.runtime.logs import configure_logging
 
 app = typer.Typer(
@@ -42,11 +42,15 @@ def version() -> None:
 app.command("validate")(config_cmds.validate)
 app.add_typer(config_cmds.config_app, name="config")
 app.command("run")(run.run)
+app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.add_typer(synth.synth_app, name="synth")
 app.add_typer(models.models_app, name="models")
 app.add_typer(events.events_app, name="events")
 app.add_typer(events.db_app, name="db")
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(dataset.dataset_app, name="dataset")
 
 
 def main() -> None:

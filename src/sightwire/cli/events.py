@@ -1,4 +1,4 @@
-"""``sightwire events list|show|replay`` and ``sightwire db upgrade``.
+"""``sightwire events list|show|replay|prune`` and ``sightwire db upgrade``.
 
 Examples::
 
@@ -6,6 +6,7 @@ Examples::
     sightwire events show 01JD5Z3YV8N6Q2W8B1C4F7H9KM --json
     sightwire events replay --dead                 # every dead letter, again
     sightwire events replay --since 2026-11-27T09:00 --until 2026-11-27T10:00
+    sightwire events prune --older-than 30d       # retention: delivered events and blobs
 """
 
 from __future__ import annotations
@@ -185,6 +186,26 @@ def replay(
         typer.echo(json.dumps({"requeued": count}))
     else:
         typer.echo(f"re-queued {count} deliver{'y' if count == 1 else 'ies'}")
+
+
+@events_app.command("prune")
+def prune(
+    older_than: Annotated[
+        str, typer.Option(help="Delete events emitted longer ago than this age: 30d, 12h")
+    ],
+    config: ConfigOption = None,
+    as_json: Json = False,
+) -> None:
+    """Delete old events that owe no delivery, with their logs, snapshots and clips."""
+    if not _AGE.match(older_than.strip()):
+        raise typer.BadParameter("give an age such as 30d or 12h", param_hint="--older-than")
+    before = parse_when(older_than, "--older-than")
+    assert before is not None
+    pruned = open_store(config).prune(before)
+    if as_json:
+        typer.echo(json.dumps({"events": pruned.events, "blobs": pruned.blobs}))
+    else:
+        typer.echo(f"deleted {pruned.events} events and {pruned.blobs} blobs")
 
 
 @db_app.command("upgrade")

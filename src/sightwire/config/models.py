@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
 from sightwire.config.actions import ActionConfig, WebhookConfig
+from sightwire.config.api import ApiConfig
 from sightwire.config.base import Line, Name, Polygon, StrictModel
 from sightwire.config.clips import ClipConfig
 from sightwire.config.delivery import DeliveryConfig
+from sightwire.config.review import ReviewConfig
 from sightwire.config.rules import LookupConfig, RuleConfig
+from sightwire.config.sensors import ScaleConfig, WeighStep
 
 
 class StoreConfig(StrictModel):
@@ -138,6 +141,29 @@ class MeasureOptions(StrictModel):
     )
 
 
+class DepthConfig(StrictModel):
+    """A top-down depth stream aligned with the camera's colour picture (same view)."""
+
+    source: str = Field(
+        description="A 16-bit depth video (FFV1 or PNG in MKV, gray16le) or a folder of "
+        "16-bit PNGs; each value the distance from the camera in unit_mm, 0 = no reading"
+    )
+    fps: float | None = Field(None, gt=0, description="Pictures per second of a PNG folder")
+    unit_mm: float = Field(1.0, gt=0, description="Millimetres per depth count")
+    belt_mm: float | None = Field(
+        None, gt=0, description="Camera to belt distance, mm; unset: learned from the belt seen"
+    )
+    learn_frames: int = Field(
+        15, ge=1, le=255, description="Readings per pixel the learned belt distance rests on"
+    )
+    max_skew_s: float = Field(
+        0.05, ge=0, description="Most time between a colour frame and its depth picture"
+    )
+    shrink: float = Field(
+        0.2, ge=0, lt=0.5, description="Shrink each box by this share per side to read height"
+    )
+
+
 class DetectStep(StrictModel):
     detect: DetectOptions
 
@@ -150,8 +176,36 @@ class BarcodeStep(StrictModel):
     barcode: ReadOptions
 
 
+class OcrOptions(ReadOptions):
+    prefer: str | None = Field(
+        None,
+        description="A reading made another way (a data column, e.g. barcode), kept per "
+        "tracked object: OCR then reads only objects still without it (a fallback), the "
+        "column `into` gets that reading or else the OCR text, and `text_agrees` says "
+        "whether the two agree once both are read. Needs within and a track step",
+    )
+    into: str = Field(
+        "reading", pattern=r"^[a-z_][a-z0-9_]*$", description="With prefer: the column set"
+    )
+    attempts: int = Field(3, ge=1, le=100, description="With prefer: most OCR reads per object")
+    wait_frames: int = Field(
+        2, ge=1, le=100, description="With prefer: frames wholly in view before falling back"
+    )
+    cross_check: bool = Field(
+        False,
+        description="With prefer: read objects that have it too, in the background (the "
+        "camera never waits), to set text_agrees",
+    )
+
+    @model_validator(mode="after")
+    def _prefer_needs_within(self) -> OcrOptions:
+        if self.prefer is not None and self.within is None:
+            raise ValueError("prefer needs within: the class whose objects are read")
+        return self
+
+
 class OcrStep(StrictModel):
-    ocr: ReadOptions
+    ocr: OcrOptions
 
 
 class MeasureStep(StrictModel):
@@ -171,11 +225,12 @@ AnalyseStep = Annotated[
     | Annotated[TrackStep, Tag("track")]
     | Annotated[BarcodeStep, Tag("barcode")]
     | Annotated[OcrStep, Tag("ocr")]
-    | Annotated[MeasureStep, Tag("measure")],
+    | Annotated[MeasureStep, Tag("measure")]
+    | Annotated[WeighStep, Tag("weigh")],
     Discriminator(
         _step_kind,
         custom_error_type="analyse_step",
-        custom_error_message="expected one of: detect, track, barcode, ocr, measure",
+        custom_error_message="expected one of: detect, track, barcode, ocr, measure, weigh",
     ),
 ]
 
@@ -204,6 +259,9 @@ class CameraConfig(StrictModel):
     clip: ClipConfig | None = Field(
         None, description="Short MP4 around each event; off when absent"
     )
+    depth: DepthConfig | None = Field(
+        None, description="Depth stream for the measure step's heights; none when absent"
+    )
 
 
 class SightwireConfig(StrictModel):
@@ -215,7 +273,12 @@ class SightwireConfig(StrictModel):
     models: dict[Name, ModelConfig] = Field(default_factory=dict)
     cameras: dict[Name, CameraConfig] = Field(default_factory=dict)
     lookups: dict[Name, LookupConfig] = Field(default_factory=dict)
+    scales: dict[Name, ScaleConfig] = Field(
+        default_factory=dict, description="Belt scales read over MQTT (see the weigh step)"
+    )
     rules: list[RuleConfig] = Field(default_factory=list)
     actions: dict[Name, ActionConfig] = Field(default_factory=dict)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)

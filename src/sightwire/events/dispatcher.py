@@ -9,6 +9,12 @@ is one attempt: ``action.send(event)`` under ``attempt_timeout_s``. A failed
 attempt is retried after an exponential backoff with jitter, or dead-lettered after
 ``max_attempts`` (at once when the action says retrying cannot help).
 
+Deliveries recorded in this process skip the claim query: the store writes them
+already claimed for this dispatcher, as many as its lanes have room for, and hands
+them over in memory after the commit (:mod:`sightwire.events.handoff`); the rest
+wait in the outbox for the next round. A ``Retry-After`` the receiver sent
+(``ActionResult.retry_after_s``) stretches the backoff, up to ``backoff.max_s``.
+
 Several dispatchers can share a PostgreSQL outbox (claims skip locked rows); on
 SQLite run one per database: at start it makes every claimed delivery due again,
 so deliveries a killed process had in flight are retried at once. Elsewhere they
@@ -39,6 +45,7 @@ from sightwire.core.event import Event
 from sightwire.core.ids import new_id
 from sightwire.events import outbox
 from sightwire.events.breaker import retry_delay
+from sightwire.events.handoff import LocalHandoff
 from sightwire.events.lanes import Lane
 from sightwire.events.outbox import Claimed, Outcome
 from sightwire.events.store import EventStore
@@ -61,6 +68,7 @@ class Dispatcher:
         name: str | None = None,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        hand_over: bool = True,
     ) -> None:
         self.store = store
         self.actions = dict(actions)
@@ -81,6 +89,9 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._runner: asyncio.Task[None] | None = None
+        self._handoff: LocalHandoff | None = None
+        self._stop_handoff: Callable[[], None] = _nothing
+        self.hand_over = hand_over
 
     async def __aenter__(self) -> Dispatcher:
         self._runner = asyncio.create_task(self.run(), name=f"dispatcher {self.name}")
@@ -106,11 +117,13 @@ class Dispatcher:
         """Deliver until :meth:`stop` is called."""
         self._loop = asyncio.get_running_loop()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sightwire-outbox")
-        unsubscribe = self.store.on_record(self.wake)
+        unsubscribe = _nothing
         try:
             if self.store.db.dialect == "sqlite":
                 await self._db(outbox.release_all, self.store.db, self.clock())
             await self._db(self._warn_of_strangers)
+            if not self._take_handoff():  # after release_all, which would release them too
+                unsubscribe = self.store.on_record(self.wake)
             while not self._stopping:
                 self._signal.clear()
                 try:
@@ -121,6 +134,7 @@ class Dispatcher:
                 await self._sleep(next_due)
             await self._finish()
         finally:
+            self._close_handoff()
             unsubscribe()
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -227,7 +241,7 @@ class Dispatcher:
 
     async def _send(self, delivery: Claimed) -> ActionResult:
         try:
-            event = Event.model_validate_json(delivery.cloudevent)
+            event = delivery.event or Event.model_validate_json(delivery.cloudevent)
         except ValidationError as exc:
             return ActionResult(ok=False, retryable=False, detail=f"stored event is invalid: {exc}")
         timeout = self.config.attempt_timeout_s
@@ -258,7 +272,7 @@ class Dispatcher:
             metrics.failed(destination, dead=True)
         else:
             state = PENDING
-            next_at = now + retry_delay(attempt, self.config.backoff, self.rand)
+            next_at = now + self._retry_delay(attempt, result)
             metrics.failed(destination, dead=False)
         answered = result.ok or not result.retryable  # a refusal is an answer too
         if lane.breaker.succeeded() if answered else lane.breaker.failed(now):
@@ -281,8 +295,50 @@ class Dispatcher:
             )
         )
 
+    def _land(self, claimed: list[Claimed]) -> None:
+        """Deliveries the store just recorded, claimed for this dispatcher (on the loop)."""
+        for delivery in claimed:
+            self.lanes[delivery.destination].ready.append(delivery)
+        if not self._stopping:
+            self._start_ready()
+
+    def _release(self, claimed: list[Claimed]) -> None:
+        """Hand-overs that came too late (stopped): due again, for any dispatcher."""
+        db = self.store.db
+        with db.cursor() as cursor:
+            outbox.release(db, cursor, claimed, self.clock())
+
+    def _take_handoff(self) -> bool:
+        """Take the deliveries this process records straight from the store, if it may."""
+        if not self.hand_over or self._loop is None:
+            return False
+        handoff = LocalHandoff(
+            self.lanes, self.config.lease_s, self._loop, self._land, self.wake, self._release
+        )
+        stop = self.store.hand_over_to(handoff)
+        if stop is None:
+            return False
+        self._handoff, self._stop_handoff = handoff, stop
+        return True
+
+    def _close_handoff(self) -> None:
+        if self._handoff is not None:
+            self._handoff.close()
+            self._stop_handoff()
+            self._handoff = None
+
+    def _retry_delay(self, attempt: int, result: ActionResult) -> float:
+        """The backoff, or longer if the receiver asked (``Retry-After``), capped at the
+        longest backoff so that a receiver cannot park deliveries for days."""
+        delay = retry_delay(attempt, self.config.backoff, self.rand)
+        if result.retry_after_s is not None:
+            delay = max(delay, min(result.retry_after_s, self.config.backoff.max_s))
+        return delay
+
     async def _finish(self) -> None:
         """Wait for running attempts (up to the stop timeout), record, give back the rest."""
+        self._close_handoff()
+        await asyncio.sleep(0)  # hand-overs scheduled before the close land in the lanes
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self._stop_timeout)
         for task in list(self._tasks):
@@ -306,3 +362,7 @@ class Dispatcher:
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
+
+
+def _nothing() -> None:
+    pass

@@ -4,6 +4,8 @@ A lane holds up to twice its concurrency in claims: ``concurrency`` attempts run
 while as many claimed deliveries wait in ``ready`` to start the moment a slot
 frees, without waiting for the next database round. So a claim waits for at most
 one attempt before its own, which is why the lease must cover two attempt timeouts.
+Deliveries handed over by the store in this process (``inbound``: room granted, not
+yet landed; see :mod:`sightwire.events.handoff`) count against the same room.
 
 >>> lane = Lane("erp", concurrency=2, threshold=3, cooldown_s=30)
 >>> lane.wants(now=0.0)
@@ -27,6 +29,7 @@ class Lane:
         self.breaker = CircuitBreaker(threshold, cooldown_s)
         self.ready: deque[Claimed] = deque()
         self.running: dict[str, Claimed] = {}
+        self.inbound = 0
 
     def limit(self, now: float) -> int:
         """Attempts that may run at once now: the concurrency, one probe, or none."""
@@ -36,9 +39,17 @@ class Lane:
     def wants(self, now: float) -> int:
         """How many more deliveries to claim: room to run, and as many waiting ready."""
         limit = self.limit(now)
+        held = len(self.running) + len(self.ready) + self.inbound
         if limit < self.concurrency:  # open or half-open: claim only what may run now
-            return max(limit - len(self.running) - len(self.ready), 0)
-        return max(2 * self.concurrency - len(self.running) - len(self.ready), 0)
+            return max(limit - held, 0)
+        return max(2 * self.concurrency - held, 0)
+
+    def room(self, now: float) -> int:
+        """How many new deliveries may be handed over: none unless the breaker is closed
+        (while it is open or probing, new deliveries wait in the outbox)."""
+        if self.breaker.state != "closed":
+            return 0
+        return max(2 * self.concurrency - len(self.running) - len(self.ready) - self.inbound, 0)
 
     def take(self, now: float) -> list[Claimed]:
         """Claimed deliveries that may start now (moved to ``running``)."""
@@ -61,4 +72,4 @@ class Lane:
     @property
     def busy(self) -> bool:
         """Whether anything is claimed or running."""
-        return bool(self.ready or self.running)
+        return bool(self.ready or self.running or self.inbound)

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, insert, select, update
 
+from sightwire.core.event import Event
 from sightwire.core.ids import new_id
 from sightwire.events.tables import DEAD, DELIVERED, PENDING, deliveries, delivery_attempts, events
 from sightwire.storage.database import Database
@@ -37,6 +38,7 @@ class Claimed:
     claim: str
     captured_at: float
     cloudevent: str
+    event: Event | None = None  # parsed already (handed over by the store): no re-parse
 
 
 @dataclass(frozen=True, slots=True)

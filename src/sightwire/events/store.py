@@ -19,25 +19,30 @@ True
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select
 
 from sightwire.config.models import StoreConfig
 from sightwire.core.event import Event, Severity
 from sightwire.core.ids import new_id
-from sightwire.events import outbox
+from sightwire.events import outbox, retention
+from sightwire.events.handoff import Handoff, Reservation
 from sightwire.events.metrics import EventMetrics, default_metrics
+from sightwire.events.outbox import Claimed
 from sightwire.events.query import EventPage, Window, page_query, read_page
 from sightwire.events.records import Attempt, Delivery, load_deliveries
+from sightwire.events.retention import Pruned
 from sightwire.events.tables import PENDING, SEVERITY_RANK, deliveries, events
 from sightwire.storage.blobs import BlobStore, check_key, open_blob_store
 from sightwire.storage.database import Database, open_database
 
 Listener = Callable[[], None]
+log = logging.getLogger(__name__)
 __all__ = ["Attempt", "Delivery", "EventExistsError", "EventStore", "NewEvent", "snapshot_key"]
 
 
@@ -68,6 +73,7 @@ class EventStore:
         self.metrics = metrics if metrics is not None else default_metrics()
         self.clock = clock
         self._listeners: list[Listener] = []
+        self._handoff: Handoff | None = None
         self._insert_event = database.prepare(_INSERT_EVENT).sql
         self._insert_delivery = database.prepare(_INSERT_DELIVERY).sql
 
@@ -86,6 +92,23 @@ class EventStore:
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def hand_over_to(self, handoff: Handoff) -> Callable[[], None] | None:
+        """Offer deliveries recorded from now on to ``handoff`` (a dispatcher in this
+        process; see :mod:`sightwire.events.handoff`).
+
+        Returns the function that stops the offers, or None when another dispatcher
+        takes them already (one per store: it has the room to grant).
+        """
+        if self._handoff is not None:
+            return None
+        self._handoff = handoff
+
+        def stop() -> None:
+            if self._handoff is handoff:
+                self._handoff = None
+
+        return stop
 
     def record(
         self, event: Event, destinations: Sequence[str], snapshot: bytes | None = None
@@ -106,36 +129,52 @@ class EventStore:
         """
         keys: list[str] = []
         stored: list[Event] = []
-        event_rows: list[dict[str, object]] = []
-        delivery_rows: list[dict[str, object]] = []
         now = self.clock()
+        handoff = self._handoff
+        reservation = None
+        shared: dict[int, str] = {}  # id(snapshot bytes) -> the key they were stored under
         try:
             for item in batch:
                 event = item.event
                 if item.snapshot is not None:
-                    event, written = self._store_snapshot(event, item.snapshot)
+                    event, written = self._store_snapshot(event, item.snapshot, shared)
                     keys += [written] if written else []
                 stored.append(event)
-                event_rows.append(_event_row(event, now))
-                for name in dict.fromkeys(item.destinations):
-                    delivery_rows.append(_delivery_row(event.id, name, now))
+            if handoff is not None:
+                reservation = handoff.reserve(_wanted(batch), now)
+            rows = _Rows(now, reservation)
+            for event, item in zip(stored, batch, strict=True):
+                rows.add(event, item.destinations)
             with self.db.cursor() as cursor:  # the DBAPI directly: this is the hot path
-                cursor.executemany(self._insert_event, event_rows)
-                if delivery_rows:
-                    cursor.executemany(self._insert_delivery, delivery_rows)
+                cursor.executemany(self._insert_event, rows.events)
+                if rows.deliveries:
+                    cursor.executemany(self._insert_delivery, rows.deliveries)
         except BaseException as error:
+            if reservation is not None and handoff is not None:
+                handoff.cancel(reservation)
             if self.blobs is not None:
                 for key in keys:
                     self.blobs.delete(key)
             if isinstance(error, self.db.integrity_errors):
                 self._raise_if_recorded([e.id for e in stored])
             raise
+        if handoff is not None:
+            self._hand_over(handoff, reservation, rows)
         for event in stored:
             captured_to_emitted = _emitted_at(event) - event.data.captured_at
             self.metrics.emitted(event.type, event.data.camera, captured_to_emitted)
         for listener in self._listeners:
             listener()
         return stored
+
+    def _hand_over(self, handoff: Handoff, reservation: Reservation | None, rows: _Rows) -> None:
+        """Give the committed deliveries to the dispatcher. The events are recorded
+        whatever happens here: a failure only delays their claimed deliveries until
+        their lease ends (or the dispatcher restarts), so it is logged, not raised."""
+        try:
+            handoff.recorded(reservation, rows.claimed, rows.due)
+        except Exception:
+            log.exception("hand-over failed: %d deliveries wait for their lease", len(rows.claimed))
 
     def _raise_if_recorded(self, ids: list[str]) -> None:
         with self.db.read() as conn:
@@ -214,6 +253,16 @@ class EventStore:
             listener()
         return count
 
+    def prune(self, before: float | datetime) -> Pruned:
+        """Delete events emitted before ``before`` that owe no delivery, with their
+        deliveries, logs and blobs (see :mod:`sightwire.events.retention`).
+
+        >>> # store.prune(time.time() - 30 * 86400)     # keep 30 days
+        """
+        cutoff = _epoch(before)
+        assert cutoff is not None
+        return retention.prune(self.db, self.blobs, cutoff)
+
     def pending(self, destinations: Sequence[str] | None = None) -> int:
         """How many deliveries are still to be made."""
         return outbox.pending_count(self.db, destinations)
@@ -222,15 +271,24 @@ class EventStore:
         """Deliveries still to be made, per destination."""
         return outbox.pending_by_destination(self.db)
 
-    def _store_snapshot(self, event: Event, snapshot: bytes) -> tuple[Event, str | None]:
-        """The event with its snapshot's key, and the key if this call wrote the blob."""
+    def _store_snapshot(
+        self, event: Event, snapshot: bytes, shared: dict[int, str]
+    ) -> tuple[Event, str | None]:
+        """The event with its snapshot's key, and the key if this call wrote the blob.
+
+        Events of one batch given the very same bytes object (a frame's events, one
+        JPEG) share one blob, stored under the first one's key: a file costs about
+        0.5 ms of kernel time here, more than all the rest of an event.
+        """
         if self.blobs is None:
             raise ValueError("this event store has no blob store for snapshots")
-        key = snapshot_key(event)
         written = None
-        if not self.blobs.exists(key):  # a retried event keeps its first snapshot
-            self.blobs.put(key, snapshot)
-            written = key
+        key = shared.get(id(snapshot))
+        if key is None:
+            key = shared[id(snapshot)] = snapshot_key(event)
+            if not self.blobs.exists(key):  # a retried event keeps its first snapshot
+                self.blobs.put(key, snapshot)
+                written = key
         data = event.data.model_copy(update={"snapshot": key})
         return event.model_copy(update={"data": data}), written
 
@@ -254,7 +312,7 @@ def _epoch(value: float | datetime | None) -> float | None:
     return value
 
 
-def _event_row(event: Event, now: float) -> dict[str, object]:
+def _event_row(event: Event, now: float) -> dict[str, Any]:
     data = event.data
     return {
         "id": event.id,
@@ -282,12 +340,64 @@ _DELIVERY_COLUMNS = (
     "attempts",
     "replays",
     "next_attempt_at",
+    "claim",
     "created_at",
 )
 _INSERT_DELIVERY = insert(deliveries).values({c: bindparam(c) for c in _DELIVERY_COLUMNS})
 
 
-def _delivery_row(event_id: str, destination: str, now: float) -> dict[str, object]:
+def _wanted(batch: Sequence[NewEvent]) -> dict[str, int]:
+    """Deliveries per destination in ``batch``."""
+    wanted: dict[str, int] = {}
+    for item in batch:
+        for name in dict.fromkeys(item.destinations):
+            wanted[name] = wanted.get(name, 0) + 1
+    return wanted
+
+
+class _Rows:
+    """The rows of one transaction: events, and deliveries either due now or already
+    claimed for the dispatcher in this process (as many as it has room for)."""
+
+    def __init__(self, now: float, reservation: Reservation | None) -> None:
+        self.now = now
+        self.reservation = reservation
+        self.room = dict(reservation.room) if reservation is not None else {}
+        self.events: list[dict[str, Any]] = []
+        self.deliveries: list[dict[str, Any]] = []
+        self.claimed: list[Claimed] = []
+        self.due = 0
+
+    def add(self, event: Event, destinations: Sequence[str]) -> None:
+        row = _event_row(event, self.now)
+        self.events.append(row)
+        for name in dict.fromkeys(destinations):
+            delivery = _delivery_row(event.id, name, self.now)
+            if self.reservation is not None and self.room.get(name, 0) > 0:
+                self.room[name] -= 1
+                delivery["claim"] = self.reservation.claim
+                delivery["next_attempt_at"] = self.reservation.lease_end
+                self.claimed.append(_claimed(delivery, row, event))
+            else:
+                self.due += 1
+            self.deliveries.append(delivery)
+
+
+def _claimed(delivery: dict[str, Any], row: dict[str, Any], event: Event) -> Claimed:
+    return Claimed(
+        id=delivery["id"],
+        event_id=delivery["event_id"],
+        destination=delivery["destination"],
+        attempts=0,
+        replays=0,
+        claim=delivery["claim"],
+        captured_at=row["captured_at"],
+        cloudevent=row["cloudevent"],
+        event=event,
+    )
+
+
+def _delivery_row(event_id: str, destination: str, now: float) -> dict[str, Any]:
     return {
         "id": new_id(now),
         "event_id": event_id,
@@ -296,5 +406,6 @@ def _delivery_row(event_id: str, destination: str, now: float) -> dict[str, obje
         "attempts": 0,
         "replays": 0,
         "next_attempt_at": now,
+        "claim": None,
         "created_at": now,
     }

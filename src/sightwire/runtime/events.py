@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from sightwire.analysis import SceneAnalysis
-from sightwire.config.models import SightwireConfig
+from sightwire.config.models import CameraConfig, SightwireConfig
 from sightwire.core.event import ModelRef
 from sightwire.rules import RuleEngine, RuleOutcome
 from sightwire.runtime.event_loop import EventLoopThread
@@ -34,6 +34,11 @@ class CameraEvents:
     def set_model(self, camera: str, name: str, version: str) -> None:
         """Name the model (and version) that events of ``camera`` come from."""
         self.engine.models[camera] = ModelRef(name=name, version=version)
+
+    def replace_camera(self, camera: str, config: CameraConfig) -> None:
+        """Analyse ``camera`` with new zones and lines from its next frame on (the
+        zone editor's hook). Its watches start afresh: tracks and timers reset."""
+        self.scenes[camera] = SceneAnalysis(camera, config, self.engine.triggers)
 
     def process(self, camera: str, result: FrameResult) -> list[RuleOutcome]:
         """Observe ``result`` and evaluate the rules; the events also land in

@@ -2,22 +2,29 @@
 with ``clip:``, a short MP4) and, through its outbox, the dispatcher that delivers
 them to actions and webhooks.
 
+A frame's events are written together, in one transaction with those of other
+cameras' frames that arrive meanwhile (:class:`~sightwire.events.group.GroupWriter`);
+the dispatcher in this process takes their deliveries without a claim query
+(:mod:`sightwire.events.handoff`).
+
 >>> # output = EventOutput(config, loop)
->>> # output.observe(result)              # every processed frame (feeds clip buffers)
->>> # output.record(outcome, result)      # from a camera thread: durable on return
->>> # output.drain(timeout=30)            # wait until every delivery is made
+>>> # output.observe(result)                   # every processed frame (feeds clip buffers)
+>>> # output.record_frame(outcomes, result)    # from a camera thread: durable on return
+>>> # output.drain(timeout=30)                 # wait until every delivery is made
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import cv2
 
 from sightwire.actions.registry import build_actions
 from sightwire.config.models import SightwireConfig
 from sightwire.events.dispatcher import Dispatcher
-from sightwire.events.store import EventStore
+from sightwire.events.group import GroupWriter
+from sightwire.events.store import EventStore, NewEvent
 from sightwire.rules import RuleOutcome
 from sightwire.runtime.clips import ClipRecorder, clip_key
 from sightwire.runtime.event_loop import EventLoopThread
@@ -31,13 +38,18 @@ CLIP_CLOSE_TIMEOUT_S = 10.0
 class EventOutput:
     """Records rule outcomes and runs the dispatcher on the event loop."""
 
-    def __init__(self, config: SightwireConfig, loop: EventLoopThread) -> None:
+    def __init__(
+        self, config: SightwireConfig, loop: EventLoopThread, *, hand_over: bool = True
+    ) -> None:
+        """``hand_over=False``: the dispatcher claims every delivery from the outbox, as
+        a dispatcher in another process does (the benchmark's baseline)."""
         self.loop = loop
         self.store = EventStore.open(config.store)
         self.actions = build_actions(config)
         self.webhooks = [name for name in self.actions if name.startswith("webhook:")]
         self.webhooks += [hook.name for hook in config.webhooks if hook.name]
-        self.dispatcher = Dispatcher(self.store, self.actions, config.delivery)
+        self.dispatcher = Dispatcher(self.store, self.actions, config.delivery, hand_over=hand_over)
+        self.writer = GroupWriter(self.store)
         self.clips = _clip_recorders(config, self.store)
         self.loop.call(self._start())
 
@@ -45,30 +57,52 @@ class EventOutput:
         await self.dispatcher.__aenter__()
 
     def record(self, outcome: RuleOutcome, result: FrameResult) -> None:
-        """Write the event, its snapshot and its deliveries in one go (durable on return).
+        """Record one outcome (see :meth:`record_frame`); raises if it was not recorded."""
+        [(_, error)] = self.record_frame([outcome], result)
+        if error is not None:
+            raise error
+
+    def record_frame(
+        self, outcomes: Sequence[RuleOutcome], result: FrameResult
+    ) -> list[tuple[RuleOutcome, Exception | None]]:
+        """Write a frame's events, each with its snapshot and deliveries, and return
+        each outcome with the error that kept it out (None: recorded, durable).
 
         Deliveries go to the rule's actions and to every webhook whose type filter
-        takes the event. On a camera with ``clip:`` the event names its clip's blob
-        key at once; the MP4 is written ``post_s`` + encode time later.
+        takes the event. The frame's snapshot is encoded and stored once, and shared
+        by its events (under the first one's key).
+        On a camera with ``clip:`` the event names its clip's blob key at once; the
+        MP4 is written ``post_s`` + encode time later.
         """
-        names = dict.fromkeys([*outcome.actions, *self.webhooks])
-        destinations = [
-            n for n in names if n in self.actions and self.actions[n].accepts(outcome.event)
-        ]
-        ok, jpeg = cv2.imencode(
-            ".jpg", result.frame.image, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_QUALITY]
-        )
-        event = outcome.event
+        if not outcomes:
+            return []
+        jpeg = _snapshot(result)
         recorder = self.clips.get(result.frame.camera)
-        key = clip_key(event) if recorder is not None else None
-        if recorder is not None and key is not None and recorder.start(key, result.frame.pts):
-            event = event.model_copy(update={"data": event.data.model_copy(update={"clip": key})})
-        try:
-            self.store.record(event, destinations, jpeg.tobytes() if ok else None)
-        except BaseException:
-            if recorder is not None and key is not None:
+        items: list[NewEvent] = []
+        clips: list[str | None] = []
+        for outcome in outcomes:
+            event = outcome.event
+            key = clip_key(event) if recorder is not None else None
+            if recorder is not None and key is not None and recorder.start(key, result.frame.pts):
+                data = event.data.model_copy(update={"clip": key})
+                event = event.model_copy(update={"data": data})
+            else:
+                key = None
+            clips.append(key)
+            items.append(NewEvent(event, self._destinations(outcome), jpeg))
+        recorded = self.writer.record(items)
+        answers: list[tuple[RuleOutcome, Exception | None]] = []
+        for outcome, key, stored in zip(outcomes, clips, recorded, strict=True):
+            error = stored if isinstance(stored, Exception) else None
+            if error is not None and recorder is not None and key is not None:
                 recorder.cancel(key)
-            raise
+            answers.append((outcome, error))
+        return answers
+
+    def _destinations(self, outcome: RuleOutcome) -> list[str]:
+        names = dict.fromkeys([*outcome.actions, *self.webhooks])
+        event = outcome.event
+        return [n for n in names if n in self.actions and self.actions[n].accepts(event)]
 
     def observe(self, result: FrameResult) -> None:
         """Feed a processed frame to its camera's clip buffer (a no-op without ``clip:``)."""
@@ -103,3 +137,11 @@ def _clip_recorders(config: SightwireConfig, store: EventStore) -> dict[str, Cli
         for name, camera in config.cameras.items()
         if camera.clip is not None
     }
+
+
+def _snapshot(result: FrameResult) -> bytes | None:
+    """The frame (redacted by then) as a JPEG, or None if it cannot be encoded."""
+    ok, jpeg = cv2.imencode(
+        ".jpg", result.frame.image, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_QUALITY]
+    )
+    return jpeg.tobytes() if ok else None

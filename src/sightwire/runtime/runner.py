@@ -20,7 +20,14 @@ from sightwire.runtime.models import ModelHub
 from sightwire.runtime.output import EventOutput
 from sightwire.runtime.pipeline import CameraPipeline, FrameResult
 from sightwire.runtime.stats import CameraStats
-from sightwire.sources import CameraReader, SourceError, SourceState, StateChange, open_source
+from sightwire.sources import (
+    CameraReader,
+    Source,
+    SourceError,
+    SourceState,
+    StateChange,
+    open_source,
+)
 
 log = logging.getLogger("sightwire.run")
 STOP_BUDGET_S = 2.0
@@ -85,6 +92,18 @@ class Runner:
             model = self.models.detector(detect.model)
             self.events.set_model(name, detect.model.partition("@")[0], model.version)
 
+    def apply_zones(self, camera: str, config: CameraConfig) -> None:
+        """Use ``config``'s zones and lines for ``camera`` without a restart.
+
+        ``config`` is the camera's validated settings after an edit; only its zones
+        and lines are taken (rule triggers are rebuilt from them).
+        """
+        current = self.config.cameras[camera]
+        updated = current.model_copy(update={"zones": config.zones, "lines": config.lines})
+        self.config.cameras[camera] = updated
+        if self.events is not None:
+            self.events.replace_camera(camera, updated)
+
     def _process(self, name: str, reader: CameraReader, pipeline: CameraPipeline) -> None:
         stats = self.stats[name]
         while not self._stopping.is_set():
@@ -115,16 +134,19 @@ class Runner:
         except Exception:  # a rule bug must not stop the camera
             log.exception("rules failed", extra={"camera": name, "seq": result.frame.seq})
             return
-        for outcome in outcomes:
+        if self.output is not None:  # the frame's events in one transaction
+            recorded = self.output.record_frame(outcomes, result)
+        else:
+            recorded = [(outcome, None) for outcome in outcomes]
+        for outcome, error in recorded:
             event = outcome.event
-            if self.output is not None:
-                try:
-                    self.output.record(outcome, result)
-                except Exception:  # the database is away: the event was not accepted
-                    log.exception(
-                        "event not recorded", extra={"camera": name, "event_id": event.id}
-                    )
-                    continue
+            if error is not None:  # the database is away: the event was not accepted
+                log.error(
+                    "event not recorded",
+                    exc_info=error,
+                    extra={"camera": name, "event_id": event.id},
+                )
+                continue
             log.info(
                 "event %s",
                 event.type,
@@ -150,6 +172,11 @@ class Runner:
             if self.until_end and not any(t.is_alive() for t in self._threads):
                 break
         self._done.set()
+
+    def source(self, camera: str) -> Source | None:
+        """The source ``camera`` reads once started (an ``UploadSource`` for ``upload``)."""
+        reader = self._readers.get(camera)
+        return reader.source if reader is not None else None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run is over (stopped, or every file ended with ``until_end``)."""
