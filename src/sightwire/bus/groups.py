@@ -120,8 +120,8 @@ class GroupConsumer:
                 await self._renew_once()
                 renewed = loop.time()
             except Exception as exc:  # a broker blip: keep what we own, try again
-                if cancelled():
-                    raise
+                if cancelled():  # the client turned our cancellation into its own error
+                    raise asyncio.CancelledError from None
                 log.warning("%s could not renew its group lease: %s", self.member, exc)
                 if loop.time() - renewed > ttl and self._partitions:
                     # Our lease has expired, so others own our partitions now: let go.

@@ -217,13 +217,13 @@ class _NatsReader:
                     if subscription is None:
                         subscription = await self._bus.pull(self._stream, self._group, partition)
                     batch = await subscription.fetch(PREFETCH, timeout=2.0)
-                except NatsTimeout:
-                    if cancelled():
-                        raise
+                except (NatsTimeout, TimeoutError):  # nats-py raises either, by the path taken
+                    if cancelled():  # nats-py turned our cancellation into a timeout
+                        raise asyncio.CancelledError from None
                     continue
                 except NatsError as exc:
                     if cancelled():
-                        raise
+                        raise asyncio.CancelledError from None
                     log.warning("NATS pull on partition %d: %s; retrying", partition, exc)
                     subscription = None
                     await asyncio.sleep(1.0)
