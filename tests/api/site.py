@@ -12,7 +12,7 @@ import numpy as np
 
 from sightwire.api import ApiContext
 from sightwire.api.limits import RateLimiter
-from sightwire.config.models import SightwireConfig
+from sightwire.config.models import CameraConfig, SightwireConfig
 from sightwire.core import Detections, Event, EventData, Frame
 from sightwire.core.event import EventObject, Severity
 from sightwire.events.store import EventStore
@@ -116,6 +116,9 @@ class FakeRunner:
 
     def source(self, camera: str) -> UploadSource | None:
         return self.uploads.get(camera)
+
+    def apply_zones(self, camera: str, config: CameraConfig) -> None:
+        self.stats[camera].detail = f"zones {sorted(config.zones)}"  # seen, nothing to run
 
     def summary(self) -> list[dict[str, Any]]:
         counts = {"frames": 0, "dropped": 0, "reconnects": 0}

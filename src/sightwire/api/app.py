@@ -3,7 +3,8 @@
 >>> # app = create_app(ApiContext.open(load_config("site.yaml")))
 >>> # uvicorn.run(app)                     # or `sightwire serve site.yaml`
 
-The OpenAPI spec is at ``/api/openapi.json`` and its page at ``/api/docs``.
+The OpenAPI spec is at ``/api/openapi.json`` and its page at ``/api/docs`` (Swagger UI
+served from this server: see :mod:`sightwire.api.docs_page`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 
 from sightwire import __version__, web
 from sightwire.api.context import ApiContext
+from sightwire.api.docs_page import install_docs
 from sightwire.api.limits import BodyLimit, BodyLimits, SecurityHeaders
 from sightwire.api.problems import add_problem_schema, install_problem_handlers
 from sightwire.api.routes import (
@@ -45,11 +47,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
         title="Sightwire",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/api/docs" if docs else None,
+        docs_url=None,  # served by docs_page with local assets: sites are offline
         redoc_url=None,
         openapi_url="/api/openapi.json" if docs else None,
     )
     app.state.context = ctx
+    if docs:
+        install_docs(app, "/api/openapi.json")
     for module in (health, stream, events, snapshots, cameras, uploads, rules, deliveries, models):
         app.include_router(module.router)
     web.install(app)  # the UI: pages under /ui, their static files and JSON routes

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from fastapi import Request
 
 from sightwire.api.limits import RateLimiter
+from sightwire.api.streams import OpenStreams
 from sightwire.config.models import SightwireConfig
 from sightwire.events.store import EventStore
 from sightwire.security.audit import AuditTrail
@@ -52,6 +53,7 @@ class ApiContext:
     registry_factory: Callable[[], ModelRegistry] | None = None
     upload_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(120))
     config_path: Path | None = None  # the file `serve` loaded; the zone editor rewrites it
+    streams: OpenStreams = field(default_factory=OpenStreams)  # ended when serving stops
     _registry: ModelRegistry | None = field(default=None, repr=False)
 
     @classmethod

@@ -130,7 +130,9 @@ _NO_STORE = (b"cache-control", b"no-store")
 
 class SecurityHeaders:
     """ASGI middleware: nosniff, no framing, no referrer; no caching of API answers;
-    HSTS when served over HTTPS. The docs page keeps a CSP that lets it run."""
+    HSTS when served over HTTPS. A response that sets its own CSP keeps it (the UI's
+    pages and the OpenAPI page, which need to run scripts); every other one gets the
+    API's, which allows nothing. The OpenAPI page's files may be cached."""
 
     def __init__(self, app: ASGIApp, *, https: bool, docs_prefix: str = "/api/docs") -> None:
         self.app = app
@@ -147,9 +149,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                extra = [h for h in _HEADERS if h[0] not in names]
-                if not docs:  # a page that sets its own CSP (the web UI's) keeps it
-                    extra += [h for h in (_API_CSP, _NO_STORE) if h[0] not in names]
+                wanted = [*_HEADERS, _API_CSP] if docs else [*_HEADERS, _API_CSP, _NO_STORE]
+                extra = [h for h in wanted if h[0] not in names]
                 if self.https:
                     extra.append((b"strict-transport-security", b"max-age=31536000"))
                 message = {**message, "headers": headers + extra}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from types import FrameType
@@ -27,6 +28,7 @@ from fastapi import FastAPI
 
 from sightwire.api.app import create_app
 from sightwire.api.context import ApiContext
+from sightwire.api.streams import OpenStreams
 from sightwire.config.api import ApiConfig
 from sightwire.config.models import SightwireConfig
 from sightwire.runtime.live import LiveView
@@ -37,6 +39,21 @@ log = logging.getLogger("sightwire.serve")
 START_TIMEOUT_S = 30.0
 GRACE_S = 5
 """How long a stopping server lets requests in flight (an event stream) finish."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, ending the app's event streams first when it stops (on a
+    signal or :meth:`ApiServer.stop`): they never end by themselves, so uvicorn would
+    wait out the grace period, then cancel them and log an ASGI traceback."""
+
+    def __init__(self, config: uvicorn.Config, streams: OpenStreams | None) -> None:
+        super().__init__(config)
+        self.streams = streams
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.streams is not None:
+            self.streams.close()
+        await super().shutdown(sockets)
 
 
 class ApiServer:
@@ -53,7 +70,8 @@ class ApiServer:
             timeout_graceful_shutdown=grace_s,
             **uvicorn_ssl_kwargs(api.tls),
         )
-        self.server = uvicorn.Server(config)
+        context = getattr(app.state, "context", None)
+        self.server = _Server(config, getattr(context, "streams", None))
         self._thread: threading.Thread | None = None
 
     @property

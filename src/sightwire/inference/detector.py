@@ -15,7 +15,8 @@ array(['parcel', 'label'], dtype='<U6')
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,6 +32,20 @@ from sightwire.inference.onnx_runner import OnnxRunner
 
 CLASS_NAME = "class_name"
 """The ``Detections.data`` column holding each object's class name."""
+
+NEAR_THRESHOLD = "near_threshold"
+"""``Frame.metadata`` key: a list of :class:`NearThreshold`, one per ``detect`` step that
+keeps them. For the review sampler only: rules and later analysers never see them."""
+
+
+@dataclass(frozen=True, slots=True)
+class NearThreshold:
+    """A detect step's objects down to ``threshold - band`` (in frame pixels), the
+    step's threshold, and the model (``NAME@VERSION``) that found them."""
+
+    detections: Detections
+    threshold: float
+    model: str | None
 
 
 class Detector(Protocol):
@@ -189,20 +204,51 @@ class DetectAnalyser:
         self.detector = detector
         self.confidence = confidence
         self.classes = None if classes is None else np.array(list(classes), dtype=str)
+        self.review_band: float | None = None
+        self.model_name: Callable[[], str | None] = lambda: None
+
+    def keep_near_threshold(self, band: float, model_name: Callable[[], str | None]) -> None:
+        """Also note the objects down to ``confidence - band`` in the frame's metadata
+        (:data:`NEAR_THRESHOLD`), for the active-learning sampler. The detector must
+        report them: run it at that lower confidence (the run loop's models do when
+        ``review.enabled``); this step still passes on only those at ``confidence``.
+
+        >>> # analyser.keep_near_threshold(0.15, lambda: "parcels@3")
+        """
+        if self.confidence is None:
+            raise ValueError("keeping near-threshold objects needs the step's confidence")
+        self.review_band = band
+        self.model_name = model_name
+
+    def find(self, frame: Frame) -> Detections:
+        """Every object the detector reports in ``frame.image``, before this step's filters."""
+        return self.detector.detect([frame.image])[0]
 
     def analyse(self, frame: Frame, detections: Detections) -> Detections:
         """``detections`` plus the objects found in ``frame.image``."""
-        found = self.detector.detect([frame.image])[0]
+        found = self.find(frame)
+        if self.review_band is not None and self.confidence is not None:
+            self._note_near(frame, found, self.confidence, self.review_band)
         return Detections.merge([detections, self.keep(found)])
+
+    def _note_near(self, frame: Frame, found: Detections, threshold: float, band: float) -> None:
+        near = found[self._class_wanted(found) & (found.confidence >= threshold - band - 1e-6)]
+        if len(near):  # the pipeline gave this frame its own metadata dict
+            entry = NearThreshold(near, threshold, self.model_name())
+            frame.metadata.setdefault(NEAR_THRESHOLD, []).append(entry)
 
     def keep(self, found: Detections) -> Detections:
         """The objects that pass this step's confidence and class filters."""
-        wanted = np.ones(len(found), bool)
+        wanted = self._class_wanted(found)
         if self.confidence is not None:
             wanted &= found.confidence >= self.confidence
+        return found if wanted.all() else found[wanted]
+
+    def _class_wanted(self, found: Detections) -> npt.NDArray[np.bool_]:
+        wanted = np.ones(len(found), bool)
         if self.classes is not None:
             names = found.data.get(CLASS_NAME)
             if names is None:
                 names = names_of(found.class_id, self.detector.class_names)
             wanted &= np.isin(names, self.classes)
-        return found if wanted.all() else found[wanted]
+        return wanted

@@ -147,14 +147,24 @@ def detect_in_regions(detector: Detector, image: Image, regions: npt.ArrayLike) 
     """Objects found in each crop ``regions`` (M, 4) of ``image`` (one batched call),
     in frame pixels, each object reported once."""
     crops = np.asarray(regions, np.int64).reshape(-1, 4)
+    size = (int(image.shape[0]), int(image.shape[1]))
+    return report_once(detect_crops(detector, image, crops), crops, size)
+
+
+def detect_crops(detector: Detector, image: Image, crops: IntArray) -> list[Detections]:
+    """The objects of each crop (one batched call), moved to frame pixels."""
     if len(crops) == 0:
-        return Detections.empty()
+        return []
     fh, fw = int(image.shape[0]), int(image.shape[1])
     found = detector.detect([image[y1:y2, x1:x2] for x1, y1, x2, y2 in crops.tolist()])
-    if len(crops) == 1:
-        return _in_frame(found[0], crops[0], (fh, fw))
-    parts = [_in_frame(d, crop, (fh, fw)) for d, crop in zip(found, crops, strict=True)]
-    cut = [_cut_by_crop(d.xyxy, crop, (fh, fw)) for d, crop in zip(parts, crops, strict=True)]
+    return [_in_frame(d, crop, (fh, fw)) for d, crop in zip(found, crops, strict=True)]
+
+
+def report_once(parts: Sequence[Detections], crops: IntArray, frame_size: Size) -> Detections:
+    """The objects of :func:`detect_crops`, each reported once (see :func:`once_per_object`)."""
+    if len(parts) <= 1:
+        return parts[0] if parts else Detections.empty()
+    cut = [_cut_by_crop(d.xyxy, crop, frame_size) for d, crop in zip(parts, crops, strict=True)]
     origin = [np.full(len(d), i) for i, d in enumerate(parts)]
     merged = Detections.merge(parts)
     if len(merged) == 0:
@@ -278,6 +288,17 @@ class RegionDetectAnalyser(DetectAnalyser):
         )
 
     def analyse(self, frame: Frame, detections: Detections) -> Detections:
-        """``detections`` plus the objects found around the motion in ``frame``."""
-        found = detect_in_regions(self.detector, frame.image, self.regions_of(frame))
-        return Detections.merge([detections, self.keep(found)])
+        """``detections`` plus the objects found around the motion in ``frame``.
+
+        The step's filters apply to each crop's objects before they are reported once,
+        so an object below the threshold never stands in for one above it (the model
+        may report lower ones for the review sampler: see ``keep_near_threshold``).
+        """
+        crops = self.regions_of(frame)
+        parts = detect_crops(self.detector, frame.image, crops)
+        size = (frame.height, frame.width)
+        if self.review_band is not None and self.confidence is not None:
+            near = report_once(parts, crops, size)
+            self._note_near(frame, near, self.confidence, self.review_band)
+        found = report_once([self.keep(part) for part in parts], crops, size)
+        return Detections.merge([detections, found])

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
 from sightwire.core.event import Event
 from sightwire.core.ids import new_id
@@ -66,21 +66,27 @@ class ReviewQueue:
 
         >>> # queue.add_event(store.record(event, destinations, snapshot=jpeg))
         """
-        data = event.data
-        proposed = [
-            Label(
-                id=index,
-                class_name=obj.class_name,
-                box=obj.box,
-                confidence=obj.confidence,
-                track_id=obj.track_id,
-            )
-            for index, obj in enumerate(data.objects)
-        ]
-        model = f"{data.model.name}@{data.model.version}" if data.model else None
-        row = _new_row(event.id, "event", data.camera, data.captured_at, self.clock(), proposed)
-        row.update(rule=data.rule, model=model, snapshot=data.snapshot)
-        return self._insert(row)
+        return self._insert(_event_row(event, self.clock()))
+
+    def add_events(self, events: Sequence[Event]) -> int:
+        """Queue several recorded events in one transaction; returns how many are new.
+
+        The run loop queues each frame's events right after recording them; this is
+        its path, one prepared statement on a driver cursor like the event store's.
+        An event queued already is skipped (the batch is then queued one by one).
+
+        >>> # queue.add_events([e for e in recorded if isinstance(e, Event)])
+        """
+        if not events:
+            return 0
+        now = self.clock()
+        rows = [_event_row(event, now) for event in events]
+        try:
+            with self.db.cursor() as cursor:
+                cursor.executemany(self.db.prepare(_INSERT_ITEM).sql, rows)
+        except self.db.integrity_errors:  # one was queued already: the others one by one
+            return sum(self._insert_new(row) for row in rows)
+        return len(rows)
 
     def add_frame(
         self,
@@ -104,15 +110,19 @@ class ReviewQueue:
         return self._insert(row)
 
     def _insert(self, row: dict[str, Any]) -> ReviewItem:
+        self._insert_new(row)
+        return self.get(row["id"])
+
+    def _insert_new(self, row: dict[str, Any]) -> bool:
+        """Insert ``row`` unless its item is queued already; whether it was new."""
         try:
             with self.db.write() as conn:
-                found = _load(conn, row["id"])
-                if found is not None:
-                    return found
+                if _load(conn, row["id"]) is not None:
+                    return False
                 conn.execute(insert(review_items).values(row))
         except self.db.integrity_errors:  # another process queued it first
-            pass
-        return self.get(row["id"])
+            return False
+        return True
 
     def get(self, item_id: str, *, cameras: frozenset[str] | None = None) -> ReviewItem:
         """The item; ReviewItemNotFoundError when absent or outside ``cameras``."""
@@ -170,8 +180,13 @@ class ReviewQueue:
         *,
         actor: str,
         cameras: frozenset[str] | None = None,
+        also: Callable[[Connection, ReviewItem], object] | None = None,
     ) -> ReviewItem:
         """Store ``decision`` by ``actor`` (a principal's subject) now; the updated item.
+
+        ``also(conn, item)`` runs in the decision's transaction with the updated item,
+        so what it writes (the audit entry) commits or rolls back with the decision;
+        if it raises, the decision is not stored.
 
         Raises ReviewItemNotFoundError (absent, or outside ``cameras``) and
         :class:`~sightwire.review.labels.InvalidDecisionError` (e.g. an unknown box id).
@@ -196,9 +211,12 @@ class ReviewQueue:
             changes = {"labels": labels_json(labels), "state": state, "reviewed": 1}
             changes |= {"reviewed_at": now, "reviewed_by": actor}
             conn.execute(update(review_items).where(review_items.c.id == item_id).values(changes))
-        return item.model_copy(
-            update={"labels": labels, "state": state, "reviewed_at": now, "reviewed_by": actor}
-        )
+            decided = item.model_copy(
+                update={"labels": labels, "state": state, "reviewed_at": now, "reviewed_by": actor}
+            )
+            if also is not None:
+                also(conn, decided)
+        return decided
 
     def history(
         self, item_id: str, *, cameras: frozenset[str] | None = None
@@ -269,13 +287,41 @@ def _new_row(
         "id": item_id,
         "kind": kind,
         "camera": camera,
+        "rule": None,
+        "model": None,
         "captured_at": captured_at,
         "created_at": now,
+        "snapshot": None,
+        "threshold": None,
         "proposed": text,
         "labels": text,
         "state": "pending",
         "reviewed": 0,
+        "reviewed_at": None,
+        "reviewed_by": None,
     }
+
+
+def _event_row(event: Event, now: float) -> dict[str, Any]:
+    """An event's item: its objects are the proposed boxes, its snapshot the picture."""
+    data = event.data
+    proposed = [
+        Label(
+            id=index,
+            class_name=obj.class_name,
+            box=obj.box,
+            confidence=obj.confidence,
+            track_id=obj.track_id,
+        )
+        for index, obj in enumerate(data.objects)
+    ]
+    model = f"{data.model.name}@{data.model.version}" if data.model else None
+    row = _new_row(event.id, "event", data.camera, data.captured_at, now, proposed)
+    row.update(rule=data.rule, model=model, snapshot=data.snapshot)
+    return row
+
+
+_INSERT_ITEM = insert(review_items).values({c.name: bindparam(c.name) for c in review_items.c})
 
 
 def _decision_count(conn: Connection, item_id: str) -> int:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the registry (and SQLAlchemy) loads only when a model uses 
     from sightwire.inference.registry import ModelRegistry, ModelVersion
 
 log = logging.getLogger("sightwire.models")
+MIN_CONFIDENCE = 0.01  # below this a model reports noise, however wide the review band
 
 
 class SharedDetector:
@@ -94,6 +95,15 @@ class ModelHub:
         self._watcher: ModelWatcher | None = None
         self.watch_interval_s = 2.0  # how often registry aliases are checked
 
+    @property
+    def review_band(self) -> float | None:
+        """How far below its threshold a model reports objects, for the review sampler
+        (``review.band``; None when sampling is off, or when the run records nothing:
+        without rules there is no store to sample into). The ``detect`` steps still
+        pass on only those at the threshold."""
+        review = self.config.review
+        return review.band if review.enabled and self.config.rules else None
+
     def detector(self, ref: str) -> SharedDetector:
         """The shared detector for ``NAME`` or ``NAME@VERSION`` (loaded on first use)."""
         if ref not in self._detectors:
@@ -103,6 +113,8 @@ class ModelHub:
     def _load(self, ref: str) -> SharedDetector:
         name = ref.partition("@")[0]
         model = self.config.models[name]
+        floor = max(MIN_CONFIDENCE, model.confidence - (self.review_band or 0.0))
+        model = model.model_copy(update={"confidence": floor})
         if model.path is not None:
             return SharedDetector(ref, _onnx(Path(model.path), model), model.max_batch)
         live = LiveModel(self.registry(), ref, load=lambda v: _onnx(v.path, model, v))

@@ -7,8 +7,14 @@ cameras' frames that arrive meanwhile (:class:`~sightwire.events.group.GroupWrit
 the dispatcher in this process takes their deliveries without a claim query
 (:mod:`sightwire.events.handoff`).
 
+Recorded events enter the review queue right after their transaction commits (one
+more transaction per frame with events: the group commit is the event store's, and
+a review row lost to a crash in between costs a review, not an event). Frames with
+detections near a model's threshold go to the active-learning sampler
+(``review:``), which queues some of them for review.
+
 >>> # output = EventOutput(config, loop)
->>> # output.observe(result)                   # every processed frame (feeds clip buffers)
+>>> # output.observe(result)                   # every processed frame (clips, sampler)
 >>> # output.record_frame(outcomes, result)    # from a camera thread: durable on return
 >>> # output.drain(timeout=30)                 # wait until every delivery is made
 """
@@ -22,13 +28,19 @@ import cv2
 
 from sightwire.actions.registry import build_actions
 from sightwire.config.models import SightwireConfig
+from sightwire.config.review import ReviewConfig
+from sightwire.core.event import Event
 from sightwire.events.dispatcher import Dispatcher
 from sightwire.events.group import GroupWriter
 from sightwire.events.store import EventStore, NewEvent
+from sightwire.inference.detector import NEAR_THRESHOLD
+from sightwire.review.sampler import ActiveLearningSampler
+from sightwire.review.store import ReviewQueue
 from sightwire.rules import RuleOutcome
 from sightwire.runtime.clips import ClipRecorder, clip_key
 from sightwire.runtime.event_loop import EventLoopThread
 from sightwire.runtime.pipeline import FrameResult
+from sightwire.storage.blobs import BlobStore
 
 log = logging.getLogger("sightwire.events")
 SNAPSHOT_QUALITY = 85
@@ -51,6 +63,8 @@ class EventOutput:
         self.dispatcher = Dispatcher(self.store, self.actions, config.delivery, hand_over=hand_over)
         self.writer = GroupWriter(self.store)
         self.clips = _clip_recorders(config, self.store)
+        self.review = ReviewQueue(self.store.db)
+        self.sampler = _sampler(config.review, self.review, self.store.blobs)
         self.loop.call(self._start())
 
     async def _start(self) -> None:
@@ -91,6 +105,7 @@ class EventOutput:
             clips.append(key)
             items.append(NewEvent(event, self._destinations(outcome), jpeg))
         recorded = self.writer.record(items)
+        self._queue_for_review([e for e in recorded if isinstance(e, Event)])
         answers: list[tuple[RuleOutcome, Exception | None]] = []
         for outcome, key, stored in zip(outcomes, clips, recorded, strict=True):
             error = stored if isinstance(stored, Exception) else None
@@ -104,15 +119,33 @@ class EventOutput:
         event = outcome.event
         return [n for n in names if n in self.actions and self.actions[n].accepts(event)]
 
-    def observe(self, result: FrameResult) -> None:
-        """Feed a processed frame to its camera's clip buffer (a no-op without ``clip:``)."""
-        recorder = self.clips.get(result.frame.camera)
-        if recorder is None:
-            return
+    def _queue_for_review(self, stored: list[Event]) -> None:
+        """Queue recorded events (with their snapshot keys) for review. They are
+        recorded whatever happens here, so a failure is logged, not raised."""
         try:
-            recorder.feed(result.frame)
+            self.review.add_events(stored)
+        except Exception:
+            log.exception("events not queued for review", extra={"count": len(stored)})
+
+    def observe(self, result: FrameResult) -> None:
+        """Feed a processed (redacted) frame to its camera's clip buffer and, when it has
+        near-threshold detections, to the review sampler."""
+        recorder = self.clips.get(result.frame.camera)
+        try:
+            if recorder is not None:
+                recorder.feed(result.frame)
         except Exception:  # a clip buffer must never stop the camera
             log.exception("clip buffer failed", extra={"camera": result.frame.camera})
+        if self.sampler is not None and NEAR_THRESHOLD in result.frame.metadata:
+            self._sample(self.sampler, result)
+
+    def _sample(self, sampler: ActiveLearningSampler, result: FrameResult) -> None:
+        frame = result.frame
+        try:
+            for near in frame.metadata[NEAR_THRESHOLD]:
+                sampler.offer(frame, near.detections, near.threshold, model=near.model)
+        except Exception:  # sampling must never stop the camera
+            log.exception("review sampling failed", extra={"camera": frame.camera})
 
     def drain(self, timeout: float) -> int:
         """Wait until every delivery is made; return how many are still pending."""
@@ -137,6 +170,15 @@ def _clip_recorders(config: SightwireConfig, store: EventStore) -> dict[str, Cli
         for name, camera in config.cameras.items()
         if camera.clip is not None
     }
+
+
+def _sampler(
+    config: ReviewConfig, queue: ReviewQueue, blobs: BlobStore | None
+) -> ActiveLearningSampler | None:
+    """The active-learning sampler (none when off, or without a blob store)."""
+    if not config.enabled or blobs is None:
+        return None
+    return ActiveLearningSampler(config, queue, blobs)
 
 
 def _snapshot(result: FrameResult) -> bytes | None:

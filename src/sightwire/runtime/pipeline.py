@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from sightwire.config.models import CameraConfig
@@ -65,9 +65,11 @@ class CameraPipeline:
         motion = self.motion(frame) if self.motion is not None else None
         detections = Detections.empty()
         skipped = motion is not None and self.skip_idle and not motion.has_motion
-        if motion is not None and not skipped:
-            frame = frame.with_image(frame.image, **{MOTION_BOXES: motion.boxes})
         if not skipped:
+            # Its own metadata dict, so analysers may note things for later readers
+            # (near-threshold objects for the review sampler) without touching others'.
+            extra = {MOTION_BOXES: motion.boxes} if motion is not None else {}
+            frame = replace(frame, metadata={**frame.metadata, **extra})
             for analyser in self.analysers:
                 detections = analyser.analyse(frame, detections)
         if self.redactor is not None:

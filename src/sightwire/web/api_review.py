@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from sightwire.api.auth import Operator, Viewer
 from sightwire.api.context import ApiContext, context
@@ -127,15 +128,19 @@ def item_image(ctx: Ctx, caller: Viewer, item_id: ItemId) -> Response:
 )
 def decide(ctx: Ctx, caller: Operator, item_id: ItemId, body: Decision) -> ReviewItem:
     """Confirm, reject, relabel, add or remove a box; stored with who and when, audited."""
+
+    def audit(conn: Connection, item: ReviewItem) -> None:  # one transaction with the decision
+        detail = body.model_dump(mode="json", exclude_none=True) | {"state": item.state}
+        ctx.audit.append(conn, caller.subject, "review.decide", item_id, detail)
+
     try:
-        item = queue_of(ctx).decide(item_id, body, actor=caller.subject, cameras=caller.cameras)
+        return queue_of(ctx).decide(
+            item_id, body, actor=caller.subject, cameras=caller.cameras, also=audit
+        )
     except ReviewItemNotFoundError:
         raise ApiError(404, f"no review item {item_id!r}") from None
     except InvalidDecisionError as exc:
         raise ApiError(422, str(exc)) from None
-    detail = body.model_dump(mode="json", exclude_none=True) | {"state": item.state}
-    ctx.audit.record(caller.subject, "review.decide", item_id, detail)
-    return item
 
 
 @router.get("/precision", response_model=list[RulePrecision], responses=errors(401, 403))

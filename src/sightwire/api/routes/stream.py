@@ -3,7 +3,7 @@
 Each message is ``id: <event id>``, ``event: <type>``, ``data: <CloudEvent JSON>``. A
 client that reconnects with ``Last-Event-ID`` gets what it missed. The first line,
 ``: subscribed``, says the stream is live; ``: keepalive`` lines keep proxies from
-closing a quiet one.
+closing a quiet one. When the server stops, the stream ends after its last message.
 
 >>> # curl -N -H "Authorization: Bearer $KEY" \\
 >>> #      "http://localhost:8080/api/v1/events/stream?min_severity=warning"
@@ -83,16 +83,19 @@ async def _messages(
         loop.call_soon_threadsafe(wake.set)
 
     stop = ctx.store.on_record(on_record)
+    leave = ctx.streams.join(wake)  # a stopping server wakes the stream to end it
     try:
         if last is None:
             last = await run_in_threadpool(_newest_id, ctx)
         yield ": subscribed\n\n"
         keepalive = ctx.config.api.sse_keepalive_s
-        while True:
+        while not ctx.streams.closing:
             try:
                 await asyncio.wait_for(wake.wait(), keepalive)
             except TimeoutError:  # quiet, or events from another process: look anyway
                 yield ": keepalive\n\n"
+            if ctx.streams.closing:
+                return
             wake.clear()
             cursor = encode_cursor(last, oldest_first=True)
             page = await run_in_threadpool(event_page, ctx.store, _after(filters, cursor), caller)
@@ -102,6 +105,7 @@ async def _messages(
             if page.next_cursor is not None:
                 wake.set()  # more than one batch waiting
     finally:
+        leave()
         stop()
 
 
