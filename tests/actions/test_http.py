@@ -109,7 +109,7 @@ async def test_secrets_stay_out_of_repr_and_logs(
     receiver.answer = Answer(401, b"bad token")
     result = await send_once(http, event)
     assert result.status_code == 401 and TOKEN not in result.detail
-    assert any(r.name == "httpx" for r in caplog.records)  # the client did log the request
+    assert any(r.name == "sightwire.http" for r in caplog.records)  # the request was logged
     assert TOKEN not in caplog.text
 
 

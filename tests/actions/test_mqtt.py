@@ -22,7 +22,10 @@ import pytest
 from sightwire.actions.envelope import cloudevent_json
 from sightwire.actions.mqtt import MqttAction
 from sightwire.config.actions import MqttConfig
+from sightwire.config.sensors import ScaleConfig
 from sightwire.core import Event
+from sightwire.sensors.scale import ScaleSubscriber
+from tests.security.certs import make_pki
 from tests.service import require_service
 
 from .conftest import make_event
@@ -161,12 +164,15 @@ class OwnBroker:
         self.folder = folder
         self.users: dict[str, str] = {}
         self.tls: tuple[Path, Path] | None = None  # certificate, key
+        self.client_ca: Path | None = None  # set: clients must present a certificate
         self.process: subprocess.Popen[bytes] | None = None
 
     def config(self) -> Path:
         lines = [f"listener {self.port} 127.0.0.1", f"user {getpass.getuser()}"]
         if self.tls:
             lines += [f"certfile {self.tls[0]}", f"keyfile {self.tls[1]}"]
+        if self.client_ca:
+            lines += [f"cafile {self.client_ca}", "require_certificate true"]
         if self.users:
             passwords = self.folder / "passwords"
             passwords.unlink(missing_ok=True)
@@ -280,3 +286,30 @@ async def test_tls_with_the_brokers_ca(own_broker: OwnBroker, prefix: str, event
             await action.close()
     assert not unknown_ca.ok and "certificate verify failed" in unknown_ca.detail
     assert not no_tls.ok and no_tls.retryable
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+async def test_mutual_tls_with_the_shared_client_settings(
+    own_broker: OwnBroker, prefix: str, event: Event, tmp_path: Path
+) -> None:
+    pki = make_pki(tmp_path / "pki")
+    own_broker.tls = (pki.server_cert, pki.server_key)
+    own_broker.client_ca = pki.ca
+    own_broker.start()
+    port = own_broker.port
+    mutual = {"ca": str(pki.ca), "cert": str(pki.client_cert), "key": str(pki.client_key)}
+    with_cert = mqtt_action("127.0.0.1", port, topic=prefix, tls=mutual)
+    without = mqtt_action("127.0.0.1", port, topic=prefix, tls={"ca": str(pki.ca)})
+    try:
+        assert (await with_cert.send(event)).ok
+        refused = await without.send(event)
+    finally:
+        for action in (with_cert, without):
+            await action.close()
+    assert not refused.ok
+    scale = ScaleConfig.model_validate(
+        {"host": "127.0.0.1", "port": port, "topic": f"{prefix}/scale", "tls": mutual}
+    )
+    with ScaleSubscriber("scale-1", scale) as subscriber:  # the scale subscriber too
+        assert await asyncio.to_thread(subscriber.subscribed.wait, 10)

@@ -106,7 +106,7 @@ async def test_webhook_url_is_never_logged_or_shown(
     slack.archived = True
     refused = await send_once(slack_action(slack.hook_url), event)
     assert not refused.ok and SLACK_PATH not in refused.detail
-    assert any(r.name == "httpx" for r in caplog.records)
+    assert any(r.name == "sightwire.http" for r in caplog.records)
     assert SLACK_PATH not in caplog.text
     assert "*****" in caplog.text
 

@@ -32,7 +32,6 @@ EVERYTHING: dict[str, Any] = {
         "data": {
             "database-url": "postgresql+psycopg://sw:pw@pg/sw",
             "erp-hook-secret": "whsec_x",
-            "api-key-pepper": "pepper",
             "metrics-token": "token",
             "s3-access-key-id": "id",
             "s3-secret-access-key": "key",

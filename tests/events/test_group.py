@@ -132,7 +132,7 @@ def test_a_database_error_is_reported_to_every_caller_and_writes_nothing(
     def away(_items: object) -> list[Event]:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(store, "record_many", away)
+    monkeypatch.setattr(store, "record_staged", away)
     frame = _frame("cam-0", 2)
     got = writer.record(frame)
     assert [type(r) for r in got] == [sqlite3.OperationalError] * 2
@@ -151,7 +151,7 @@ def test_an_interrupted_writer_leaves_no_caller_waiting(
     def interrupted(_items: object) -> list[Event]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "record_many", interrupted)
+    monkeypatch.setattr(store, "record_staged", interrupted)
     with pytest.raises(KeyboardInterrupt):
         writer.record(_frame("cam-0", 1))
     assert waiting.done and isinstance(waiting.results[0], RuntimeError)

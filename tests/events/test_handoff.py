@@ -158,3 +158,43 @@ def test_store_offers_to_one_dispatcher_only(tmp_path: Path) -> None:
     assert store.hand_over_to(first) is not None
     loop.close()
     store.db.close()
+
+
+async def test_no_claim_query_while_everything_is_handed_over(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[dict[str, int]] = []
+    real = outbox.claim_due
+
+    def spy(db: Any, cursor: Any, wants: dict[str, int], *rest: Any) -> list[Claimed]:
+        asked.append(dict(wants))
+        return real(db, cursor, wants, *rest)
+
+    monkeypatch.setattr(outbox, "claim_due", spy)
+    config = DeliveryConfig(concurrency=8, lease_s=LEASE_S, attempt_timeout_s=5, poll_s=60)
+    with Receiver(lambda n: (200, 0.0)) as receiver:
+        action = HttpPost("hook", receiver.url)
+        async with Dispatcher(store, {"hook": action}, config) as dispatcher:
+            await asyncio.sleep(0.1)  # started: its first round looked at the outbox
+            first = [w for w in asked if w]
+            for _ in range(20):
+                store.record(make_event(), ["hook"])
+                await asyncio.sleep(0.01)  # one at a time: always room to hand over
+            assert await dispatcher.wait_delivered(timeout=30) == 0
+        await action.close()
+    assert len(receiver.delivered_ids()) == 20
+    assert [w for w in asked if w] == first  # rounds recorded outcomes, claimed nothing
+
+
+async def test_deliveries_written_due_are_still_found_by_the_poll(store: EventStore) -> None:
+    config = DeliveryConfig(concurrency=2, lease_s=LEASE_S, attempt_timeout_s=5, poll_s=0.2)
+    with Receiver(lambda n: (200, 0.0)) as receiver:
+        action = HttpPost("hook", receiver.url)
+        async with Dispatcher(store, {"hook": action}, config) as dispatcher:
+            await asyncio.sleep(0.1)
+            event = store.record(make_event(), ["hook"])
+            assert await dispatcher.wait_delivered(timeout=30) == 0
+            assert store.replay([event.id]) == 1  # due again; no hand-over, no wake-up
+            assert await dispatcher.wait_delivered(timeout=30) == 0
+        await action.close()
+    assert receiver.delivered_ids() == [event.id, event.id]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-
+from sightwire.actions.http_pool import HttpPool
 from sightwire.config.rules import LookupConfig
 from sightwire.rules import Lookup, LookupResult
 from tests.rules.conftest import Wms
@@ -112,15 +111,16 @@ def test_the_breaker_opens_after_failures_and_closes_after_a_good_trial(wms: Wms
     )
 
     async def scenario() -> list[LookupResult]:
-        async with httpx.AsyncClient() as client:
-            manifest = Lookup("manifest", config, client, clock)
-            results = [await manifest.fetch({"kind": "error"}) for _ in range(5)]
-            results.append(await manifest.fetch({"kind": "parcels"}))  # open: not even asked
-            clock.now += 31  # half open: one trial goes through
-            wms.manifests["1"] = {"ok": True}
-            results.append(await manifest.fetch({"kind": "parcels"}))
-            results.append(await manifest.fetch({"kind": "error"}))  # closed again: asks
-            return results
+        client = HttpPool(timeout_s=5.0)
+        manifest = Lookup("manifest", config, client, clock)
+        results = [await manifest.fetch({"kind": "error"}) for _ in range(5)]
+        results.append(await manifest.fetch({"kind": "parcels"}))  # open: not even asked
+        clock.now += 31  # half open: one trial goes through
+        wms.manifests["1"] = {"ok": True}
+        results.append(await manifest.fetch({"kind": "parcels"}))
+        results.append(await manifest.fetch({"kind": "error"}))  # closed again: asks
+        await client.close()
+        return results
 
     results = asyncio.run(scenario())
     assert [r.error for r in results[:3]] == ["manifest: HTTP 500"] * 3

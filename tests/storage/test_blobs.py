@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from sightwire.storage.blobs import BlobKeyError, BlobNotFoundError, FileBlobStore, open_blob_store
+from sightwire.storage.blobs import (
+    BlobKeyError,
+    BlobNotFoundError,
+    FileBlobStore,
+    open_blob_store,
+    put_if_absent,
+)
 
 
 @pytest.fixture
@@ -89,3 +95,32 @@ def test_blob_urls(tmp_path: Path) -> None:
     assert type(open_blob_store("s3://bucket/prefix?region=eu-west-1")).__name__ == "S3BlobStore"
     with pytest.raises(ValueError, match="starts with file://"):
         open_blob_store("ftp://x")
+
+
+def test_create_writes_a_new_blob_and_keeps_an_existing_one(blobs: FileBlobStore) -> None:
+    assert blobs.create("snapshots/cam/1.jpg", b"first") is True
+    assert blobs.create("snapshots/cam/1.jpg", b"second") is False  # a retry keeps the first
+    assert blobs.get("snapshots/cam/1.jpg") == b"first"
+    assert put_if_absent(blobs, "snapshots/cam/2.jpg", b"x") is True
+    assert not list((blobs.folder / "snapshots/cam").glob(".put-*"))  # no temp files
+
+
+def test_create_makes_a_pruned_folder_again(blobs: FileBlobStore) -> None:
+    blobs.create("snapshots/cam/2026/1.jpg", b"a")
+    blobs.delete("snapshots/cam/2026/1.jpg")
+    (blobs.folder / "snapshots/cam/2026").rmdir()  # retention removed the day's folder
+    assert blobs.create("snapshots/cam/2026/2.jpg", b"b") is True
+    assert blobs.get("snapshots/cam/2026/2.jpg") == b"b"
+
+
+def test_create_refuses_a_symlink_out(blobs: FileBlobStore, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (blobs.folder / "snapshots").symlink_to(outside)
+    with pytest.raises(BlobKeyError):
+        blobs.create("snapshots/x.jpg", b"x")
+    assert not list(outside.iterdir())
+    (blobs.folder / "link.jpg").symlink_to(outside / "target.jpg")
+    with pytest.raises(BlobKeyError):  # nor is a file written through a symlink
+        blobs.create("link.jpg", b"x")
+    assert not (outside / "target.jpg").exists()

@@ -20,12 +20,14 @@ are never logged and never appear in a repr or a delivery detail.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-import httpx
+from multidict import CIMultiDict
 
 from sightwire.actions.base import ActionResult
-from sightwire.actions.delivery import attempt, new_client, refused
+from sightwire.actions.delivery import refused
 from sightwire.actions.envelope import CLOUDEVENTS_JSON, cloudevent_json
+from sightwire.actions.http_pool import HttpPool
 from sightwire.actions.templates import (
     Template,
     TemplateError,
@@ -40,6 +42,16 @@ from sightwire.core import Event
 _SENDS_EVENT = frozenset({"POST", "PUT", "PATCH"})
 
 
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One rendered request (headers are case-insensitive)."""
+
+    method: str
+    url: str
+    headers: CIMultiDict[str]
+    body: bytes | None
+
+
 class HttpAction:
     """One templated HTTP request per event."""
 
@@ -51,7 +63,7 @@ class HttpAction:
             key: Template.parse(value.get_secret_value()) for key, value in config.headers.items()
         }
         self._secrets = [value.get_secret_value() for value in config.headers.values()]
-        self._client = new_client(config.timeout_s)
+        self._pool = HttpPool(config.timeout_s, config.tls)
 
     def __repr__(self) -> str:
         return f"HttpAction({self.name!r}, {self.config.method} {self.config.url!r})"
@@ -59,11 +71,11 @@ class HttpAction:
     def accepts(self, event: Event) -> bool:
         return True
 
-    def request(self, event: Event) -> httpx.Request:
+    def request(self, event: Event) -> HttpRequest:
         """The request for ``event``; raises :class:`TemplateError` on a missing field."""
         context = event_context(event)
         url = self._url.render(context, url_part)
-        headers = httpx.Headers({"idempotency-key": event.id})
+        headers: CIMultiDict[str] = CIMultiDict({"idempotency-key": event.id})
         for key, template in self._headers.items():
             headers[key] = template.render(context, header_value)
         content: bytes | None = None
@@ -74,14 +86,16 @@ class HttpAction:
         elif self.config.method in _SENDS_EVENT:
             content = cloudevent_json(event)
             headers.setdefault("content-type", CLOUDEVENTS_JSON)
-        return self._client.build_request(self.config.method, url, content=content, headers=headers)
+        return HttpRequest(self.config.method, url, headers, content)
 
     async def send(self, event: Event) -> ActionResult:
         try:
             request = self.request(event)
-        except (TemplateError, httpx.InvalidURL) as exc:  # a header can hold a token: masked
+        except TemplateError as exc:  # a header can hold a token: masked
             return refused(exc, self._secrets)
-        return await attempt(self._client, request, self.config.timeout_s, self._secrets)
+        return await self._pool.send(
+            request.method, request.url, request.body, request.headers, self._secrets
+        )
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._pool.close()

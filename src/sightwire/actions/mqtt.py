@@ -12,7 +12,7 @@ Config::
         retain: false
         username: sightwire
         password: "${MQTT_PASSWORD}"
-        tls: {ca_file: /etc/ssl/plant-ca.pem}
+        tls: {ca: /etc/ssl/plant-ca.pem}     # + cert/key for mutual TLS; true: system CAs
         # payload: {id: "{event.id}", box: "{data.objects.0.box}"}   # default: the event
 
 One connection is opened on the first send and reused; when a send fails it is
@@ -35,7 +35,9 @@ from sightwire.actions.base import ActionResult
 from sightwire.actions.envelope import cloudevent_json
 from sightwire.actions.templates import Template, TemplateError, event_context, render_json
 from sightwire.config.actions import MqttConfig, MqttTls
+from sightwire.config.security import ClientTlsConfig
 from sightwire.core import Event
+from sightwire.security.tls import ssl_context
 
 _TOPIC_FORBIDDEN = ("+", "#", "\x00")
 # CONNACK codes: MQTT 3.1.1 bad username or password (4), not authorised (5); MQTT 5: 134, 135
@@ -148,7 +150,9 @@ def _client_options(config: MqttConfig) -> dict[str, Any]:
         "keepalive": config.keepalive_s,
         "timeout": config.timeout_s,
     }
-    if config.tls:
+    if isinstance(config.tls, ClientTlsConfig):
+        options["tls_context"] = ssl_context(config.tls)
+    elif config.tls:  # true, or the older {ca_file, cert_file, key_file, insecure}
         tls = config.tls if isinstance(config.tls, MqttTls) else MqttTls()
         context = ssl.create_default_context(cafile=tls.ca_file)
         if tls.cert_file:

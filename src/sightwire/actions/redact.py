@@ -18,6 +18,7 @@ from collections.abc import Iterable
 MASK = "*****"
 _MIN_LENGTH = 4  # masking shorter strings would mangle ordinary words
 _CLIENT_LOGGERS = (
+    "sightwire.http",  # actions/http_pool.py
     "httpx",
     "httpcore.connection",
     "httpcore.http11",

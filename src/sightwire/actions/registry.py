@@ -25,8 +25,8 @@ from sightwire.config.models import SightwireConfig
 # type -> (module, class, package that provides its client library)
 KINDS: dict[str, tuple[str, str, str]] = {
     "webhook": ("sightwire.actions.webhook", "WebhookAction", "aiohttp"),
-    "http": ("sightwire.actions.http", "HttpAction", "httpx"),
-    "slack": ("sightwire.actions.slack", "SlackAction", "httpx"),
+    "http": ("sightwire.actions.http", "HttpAction", "aiohttp"),
+    "slack": ("sightwire.actions.slack", "SlackAction", "aiohttp"),
     "mqtt": ("sightwire.actions.mqtt", "MqttAction", "aiomqtt"),
     "modbus": ("sightwire.actions.modbus", "ModbusAction", "pymodbus"),
     "file": ("sightwire.actions.file", "FileAction", ""),

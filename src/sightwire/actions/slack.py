@@ -17,12 +17,12 @@ answers ``ok``, a 4xx with an error word (``invalid_payload``, ``no_service``,
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import httpx
-
 from sightwire.actions.base import ActionResult
-from sightwire.actions.delivery import attempt, new_client, refused
+from sightwire.actions.delivery import refused
+from sightwire.actions.http_pool import HttpPool
 from sightwire.actions.redact import protect
 from sightwire.actions.templates import Template, TemplateError, as_text, event_context, url_part
 from sightwire.config.actions import SlackConfig
@@ -51,7 +51,7 @@ class SlackAction:
         self._url = config.url.get_secret_value()
         self._text = Template.parse(config.text)
         self._link = Template.parse(config.link) if config.link else None
-        self._client = new_client(config.timeout_s)
+        self._pool = HttpPool(config.timeout_s, config.tls)
         protect(self._url)
 
     def __repr__(self) -> str:
@@ -80,13 +80,14 @@ class SlackAction:
 
     async def send(self, event: Event) -> ActionResult:
         try:
-            request = self._client.build_request("POST", self._url, json=self.message(event))
-        except (TemplateError, httpx.InvalidURL) as exc:
+            body = json.dumps(self.message(event), separators=(",", ":")).encode()
+        except TemplateError as exc:
             return refused(exc, [self._url])
-        return await attempt(self._client, request, self.config.timeout_s, [self._url])
+        headers = {"content-type": "application/json"}
+        return await self._pool.send("POST", self._url, body, headers, [self._url])
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._pool.close()
 
 
 def _fields(event: Event) -> list[dict[str, str]]:

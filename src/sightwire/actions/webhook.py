@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from sightwire.actions.base import ActionResult
 from sightwire.actions.envelope import CLOUDEVENTS_JSON, TypeFilter, cloudevent_json
-from sightwire.actions.http_pool import PostPool
+from sightwire.actions.http_pool import HttpPool
 from sightwire.config.actions import WebhookFields, secret_key
 from sightwire.core import Event
 
@@ -52,7 +52,7 @@ class WebhookAction:
         self.config = config
         self.types = TypeFilter(config.types)
         self._keys = [secret_key(secret) for secret in config.secrets()]
-        self._pool = PostPool(config.timeout_s)
+        self._pool = HttpPool(config.timeout_s, config.tls)
 
     def __repr__(self) -> str:
         return f"WebhookAction({self.name!r}, url={self.config.url!r}, types={self.types.patterns})"

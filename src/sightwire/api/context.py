@@ -100,7 +100,7 @@ def _open_registry(config: SightwireConfig) -> ModelRegistry:
     folder = Path(blobs.removeprefix("file://")) / "models" if blobs.startswith("file://") else None
     if folder is None:
         raise RuntimeError("the model registry needs a file:// blob store for now")
-    return ModelRegistry(config.store.database, folder)
+    return ModelRegistry(config.store.database, folder, tls=config.store.tls)
 
 
 def context(request: Request) -> ApiContext:

@@ -55,7 +55,7 @@ def export(
     cameras = frozenset(camera) if camera else None
     try:
         blobs = open_blob_store(store.blobs)
-        database = open_database(store.database, migrate=True)
+        database = open_database(store.database, migrate=True, tls=store.tls)
     except (DatabaseError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -213,9 +213,9 @@ def upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database's tables to this version of Sightwire."""
     from sightwire.storage.migrate import upgrade_database  # Alembic only when needed
 
-    url = store_config(config).database
+    store = store_config(config)
     try:
-        db = open_database(url)
+        db = open_database(store.database, tls=store.tls)
         revision = upgrade_database(db)
     except DatabaseError as exc:
         raise _fail(exc) from None

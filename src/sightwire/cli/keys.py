@@ -41,7 +41,8 @@ def open_database_of(config: Path) -> Database:
     from sightwire.storage.database import DatabaseError, open_database
 
     try:
-        return open_database(load_config(config).store.database, migrate=True)
+        store = load_config(config).store
+        return open_database(store.database, migrate=True, tls=store.tls)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -37,7 +37,7 @@ def open_registry(config: Path | None) -> ModelRegistry:
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    return ModelRegistry(store.database, models_folder(store))
+    return ModelRegistry(store.database, models_folder(store), tls=store.tls)
 
 
 def models_folder(store: StoreConfig) -> Path:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator, model_va
 
 from sightwire.actions.templates import check_json_template, check_template
 from sightwire.config.base import Name, StrictModel
+from sightwire.config.security import ClientTlsConfig
 
 TemplateStr = Annotated[str, AfterValidator(check_template)]
 JsonTemplate = Annotated[dict[str, Any] | list[Any] | None, AfterValidator(check_json_template)]
@@ -59,6 +60,9 @@ class HttpConfig(StrictModel):
         "type. Left out: POST/PUT/PATCH send the event itself",
     )
     timeout_s: Timeout = 5.0
+    tls: ClientTlsConfig | None = Field(
+        None, description="TLS for https:// URLs: CA bundle, client certificate, verify"
+    )
 
 
 class FileConfig(StrictModel):
@@ -88,6 +92,9 @@ class SlackConfig(StrictModel):
     text: TemplateStr = "{event.type} on {data.camera} ({data.severity})"
     link: TemplateStr | None = Field(None, description="Templated link to the event or clip")
     timeout_s: Timeout = 10.0
+    tls: ClientTlsConfig | None = Field(
+        None, description="TLS for https:// URLs: CA bundle, client certificate, verify"
+    )
 
     @field_validator("url")
     @classmethod
@@ -122,7 +129,11 @@ class MqttConfig(StrictModel):
     retain: bool = False
     username: str | None = None
     password: SecretStr | None = None
-    tls: bool | MqttTls = False
+    tls: bool | MqttTls | ClientTlsConfig = Field(
+        False,
+        description="true: the system's CAs; {ca, cert, key, verify, server_name} as "
+        "everywhere else (or the older {ca_file, cert_file, key_file, insecure})",
+    )
     client_id: str | None = None
     keepalive_s: int = Field(60, ge=5, le=3600)
     timeout_s: Timeout = 5.0
@@ -206,6 +217,9 @@ class WebhookFields(StrictModel):
         description="Event types to send; * matches anything",
     )
     timeout_s: Timeout = 10.0
+    tls: ClientTlsConfig | None = Field(
+        None, description="TLS for https:// URLs: CA bundle, client certificate, verify"
+    )
 
     @field_validator("url")
     @classmethod

@@ -13,16 +13,19 @@ from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 from sightwire.config.actions import ActionConfig, WebhookConfig
 from sightwire.config.api import ApiConfig
 from sightwire.config.base import Line, Name, Polygon, StrictModel
+from sightwire.config.bus import BusConfig
 from sightwire.config.clips import ClipConfig
 from sightwire.config.delivery import DeliveryConfig
 from sightwire.config.review import ReviewConfig
 from sightwire.config.rules import LookupConfig, RuleConfig
+from sightwire.config.security import ClientTlsConfig
 from sightwire.config.sensors import ScaleConfig, WeighStep
 
 
 class StoreConfig(StrictModel):
     database: str = Field("sqlite:///data/sightwire.db", description="SQLAlchemy URL")
     blobs: str = Field("file://data/blobs", description="file://FOLDER or s3://BUCKET/PREFIX")
+    tls: ClientTlsConfig | None = Field(None, description="PostgreSQL TLS (libpq sslmode...)")
 
 
 class ModelConfig(StrictModel):
@@ -282,3 +285,4 @@ class SightwireConfig(StrictModel):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    bus: BusConfig = Field(default_factory=BusConfig)

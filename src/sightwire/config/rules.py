@@ -26,6 +26,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from sightwire.config.base import Name, StrictModel
+from sightwire.config.security import ClientTlsConfig
 
 ObservationKind = Literal[
     "enter",
@@ -91,6 +92,9 @@ class LookupConfig(StrictModel):
     timeout_s: float = Field(2.0, gt=0, le=60)
     max_bytes: int = Field(1_048_576, ge=1, description="Largest answer accepted")
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    tls: ClientTlsConfig | None = Field(
+        None, description="TLS for https:// URLs: CA bundle, client certificate, verify"
+    )
 
 
 class TriggerConfig(StrictModel):

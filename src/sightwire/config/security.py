@@ -87,3 +87,36 @@ class TlsConfig(StrictModel):
     client_ca: Path | None = Field(
         default=None, description="PEM CA bundle; when set, clients must present a certificate"
     )
+
+
+class ClientTlsConfig(StrictModel):
+    """TLS for a connection sightwire makes: webhooks, HTTP actions, lookups, MQTT,
+    PostgreSQL, and the brokers of ``bus:``.
+
+    ``tls: {ca: /etc/sightwire/plant-ca.pem, cert: client.pem, key: client.key}``.
+    Left out, a client trusts the system's CAs and presents no certificate.
+    """
+
+    ca: Path | None = Field(
+        default=None, description="PEM CA bundle to trust instead of the system's"
+    )
+    cert: Path | None = Field(
+        default=None, description="PEM client certificate (chain), for mutual TLS"
+    )
+    key: Path | None = Field(default=None, description="PEM private key of `cert`")
+    verify: bool = Field(
+        default=True,
+        description="check the server's certificate and name; false only for tests "
+        "(anyone on the way could read and change the traffic)",
+    )
+    server_name: str | None = Field(
+        default=None,
+        description="name to expect in the server's certificate (and send as SNI) when "
+        "it differs from the host connected to",
+    )
+
+    @model_validator(mode="after")
+    def _key_with_cert(self) -> ClientTlsConfig:
+        if self.key is not None and self.cert is None:
+            raise ValueError("`key` without `cert`: give the client certificate too")
+        return self

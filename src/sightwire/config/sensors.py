@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, SecretStr
 
 from sightwire.config.base import Name, StrictModel
+from sightwire.config.security import ClientTlsConfig
 
 if TYPE_CHECKING:
     from sightwire.config.models import SightwireConfig
@@ -55,6 +56,9 @@ class ScaleConfig(StrictModel):
     username: str | None = None
     password: SecretStr | None = None
     timeout_s: float = Field(5.0, gt=0, le=120, description="Connect and subscribe timeout")
+    tls: ClientTlsConfig | None = Field(
+        None, description="TLS to the broker (port 8883): CA bundle, client certificate"
+    )
 
 
 class WeighOptions(StrictModel):

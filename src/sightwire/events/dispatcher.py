@@ -12,7 +12,12 @@ attempt is retried after an exponential backoff with jitter, or dead-lettered af
 Deliveries recorded in this process skip the claim query: the store writes them
 already claimed for this dispatcher, as many as its lanes have room for, and hands
 them over in memory after the commit (:mod:`sightwire.events.handoff`); the rest
-wait in the outbox for the next round. A ``Retry-After`` the receiver sent
+wait in the outbox for the next round. A destination's claim query runs only when
+something may be due for it: after a wake-up (a delivery written due, a replay),
+when its last claim filled up (more may wait), when a retry or the earliest due
+delivery the last query saw falls due, and at least every ``poll_s`` (deliveries
+other processes wrote). While everything is handed over, a round only records
+outcomes. A ``Retry-After`` the receiver sent
 (``ActionResult.retry_after_s``) stretches the backoff, up to ``backoff.max_s``.
 
 Several dispatchers can share a PostgreSQL outbox (claims skip locked rows); on
@@ -92,6 +97,7 @@ class Dispatcher:
         self._handoff: LocalHandoff | None = None
         self._stop_handoff: Callable[[], None] = _nothing
         self.hand_over = hand_over
+        self._due_at = dict.fromkeys(self.lanes, 0.0)  # next claim query (0: now)
 
     async def __aenter__(self) -> Dispatcher:
         self._runner = asyncio.create_task(self.run(), name=f"dispatcher {self.name}")
@@ -106,7 +112,12 @@ class Dispatcher:
         """Look at the outbox now (safe to call from any thread)."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._signal.set)
+            loop.call_soon_threadsafe(self._look_now)
+
+    def _look_now(self) -> None:
+        """On the loop: claim for every destination in the next round."""
+        self._due_at = dict.fromkeys(self.lanes, 0.0)
+        self._signal.set()
 
     @property
     def idle(self) -> bool:
@@ -178,9 +189,17 @@ class Dispatcher:
         now = self.clock()
         outcomes, self._outcomes = self._outcomes, []
         returned = [c for lane in self.lanes.values() for c in lane.give_back(now)]
-        wants = {d: n for d, lane in self.lanes.items() if (n := lane.wants(now)) > 0}
+        for c in returned:
+            self._due_at[c.destination] = 0.0
+        wants = {
+            d: n
+            for d, lane in self.lanes.items()
+            if now >= self._due_at[d] and (n := lane.wants(now)) > 0
+        }
         for destination, lane in self.lanes.items():
             self.store.metrics.breaker_state(destination, lane.breaker.state)
+        if not outcomes and not returned and not wants:
+            return self._next_look(now)
         try:
             claimed, next_due = await self._db(self._exchange, outcomes, returned, wants, now)
         except BaseException:
@@ -191,7 +210,24 @@ class Dispatcher:
         for delivery in claimed:
             self.lanes[delivery.destination].ready.append(delivery)
         self._start_ready()
-        return next_due
+        self._claimed(wants, claimed, next_due, now)
+        return self._next_look(now)
+
+    def _claimed(
+        self, wants: dict[str, int], claimed: list[Claimed], next_due: float | None, now: float
+    ) -> None:
+        """When to ask each destination claimed for again: at once if it got all it
+        wanted (more may be due), else when the earliest pending falls due (or poll_s)."""
+        got = dict.fromkeys(wants, 0)
+        for c in claimed:
+            got[c.destination] += 1
+        later = min(next_due if next_due is not None else float("inf"), now + self.config.poll_s)
+        for destination, want in wants.items():
+            self._due_at[destination] = 0.0 if got[destination] >= want else later
+
+    def _next_look(self, now: float) -> float | None:
+        """The earliest time a claim query is planned for."""
+        return min((at for at in self._due_at.values() if at > now), default=None)
 
     def _exchange(
         self, outcomes: list[Outcome], returned: list[Claimed], wants: dict[str, int], now: float
@@ -274,6 +310,7 @@ class Dispatcher:
             state = PENDING
             next_at = now + self._retry_delay(attempt, result)
             metrics.failed(destination, dead=False)
+            self._due_at[destination] = min(self._due_at[destination], next_at)
         answered = result.ok or not result.retryable  # a refusal is an answer too
         if lane.breaker.succeeded() if answered else lane.breaker.failed(now):
             log.warning("destination %s: circuit breaker %s", destination, lane.breaker.state)

@@ -4,8 +4,12 @@ Each camera thread records its frame's events and waits until they are durable. 
 commit costs about as much for one event as for twenty, so while one thread writes,
 the others' batches queue; when the write ends, the first waiting thread writes
 everything queued in one transaction (no thread of its own, no added delay when
-nothing else is writing). Every caller still returns only once its own events are
-committed, and a camera's batches stay in order (its thread waits for each).
+nothing else is writing). Snapshots are stored before a batch joins the queue, by
+its own thread: files cost more than rows, and the threads of several cameras can
+create theirs at once (the kernel work runs outside the GIL), where one writer
+would create them one after another while the others wait. Every caller still
+returns only once its own events are committed, and a camera's batches stay in
+order (its thread waits for each).
 
 A group that fails as a whole is not the callers' loss: when the database refuses a
 row (an event recorded twice), every event of the group is written again alone, so
@@ -52,6 +56,20 @@ class GroupWriter:
         it out. Returns once they are committed (or refused)."""
         if not items:
             return []
+        try:
+            staged, written = self.store.stage_snapshots(items)
+        except Exception as exc:
+            return [exc] * len(items)
+        try:
+            results = self._record_staged(staged)
+        except BaseException:
+            self.store.discard_snapshots(written)
+            raise
+        named = {r.data.snapshot for r in results if not isinstance(r, Exception)}
+        self.store.discard_snapshots([key for key in written if key not in named])
+        return results
+
+    def _record_staged(self, items: Sequence[NewEvent]) -> list[Recorded]:
         mine = _Batch(items)
         with self._changed:
             self._queue.append(mine)
@@ -77,7 +95,7 @@ class GroupWriter:
         items = [item for batch in group for item in batch.items]
         refused: tuple[type[Exception], ...] = (EventExistsError, *self.store.db.integrity_errors)
         try:
-            stored: list[Recorded] = list(self.store.record_many(items))
+            stored: list[Recorded] = list(self.store.record_staged(items))
         except refused as exc:  # one event is refused: find it, record the others
             stored = [exc] if len(items) == 1 else [self._alone(item) for item in items]
         except Exception as exc:
@@ -91,7 +109,7 @@ class GroupWriter:
 
     def _alone(self, item: NewEvent) -> Recorded:
         try:
-            return self.store.record_many([item])[0]
+            return self.store.record_staged([item])[0]
         except Exception as exc:
             return exc
 

@@ -38,10 +38,12 @@ from sightwire.events.query import EventPage, Window, page_query, read_page
 from sightwire.events.records import Attempt, Delivery, load_deliveries
 from sightwire.events.retention import Pruned
 from sightwire.events.tables import PENDING, SEVERITY_RANK, deliveries, events
-from sightwire.storage.blobs import BlobStore, check_key, open_blob_store
+from sightwire.storage.blobs import BlobStore, check_key, open_blob_store, put_if_absent
 from sightwire.storage.database import Database, open_database
 
 Listener = Callable[[], None]
+# Rows of another table written in the events' transaction: (cursor, events, now)
+Companion = Callable[[Any, Sequence[Event], float], None]
 log = logging.getLogger(__name__)
 __all__ = ["Attempt", "Delivery", "EventExistsError", "EventStore", "NewEvent", "snapshot_key"]
 
@@ -74,6 +76,7 @@ class EventStore:
         self.clock = clock
         self._listeners: list[Listener] = []
         self._handoff: Handoff | None = None
+        self._companions: list[tuple[str, Companion]] = []
         self._insert_event = database.prepare(_INSERT_EVENT).sql
         self._insert_delivery = database.prepare(_INSERT_DELIVERY).sql
 
@@ -83,7 +86,8 @@ class EventStore:
 
         >>> # store = EventStore.open(load_config("site.yaml").store)
         """
-        return cls(open_database(store.database, migrate=migrate), open_blob_store(store.blobs))
+        database = open_database(store.database, migrate=migrate, tls=store.tls)
+        return cls(database, open_blob_store(store.blobs))
 
     def on_record(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener()`` after each recorded event (a dispatcher wakes up on it).
@@ -92,6 +96,19 @@ class EventStore:
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def write_along(self, name: str, companion: Companion) -> None:
+        """Call ``companion(cursor, events, now)`` in the transaction of every batch of
+        recorded events, to write rows that belong with them (the review queue's).
+
+        A transaction costs more than a few rows, and on SQLite writers take turns:
+        a second transaction per frame cost the run loop a quarter of its events per
+        second. The companion's statements run under a savepoint: if they fail, they
+        are undone and logged, and the events are recorded all the same.
+
+        >>> # store.write_along("review", review_queue.write_events)
+        """
+        self._companions.append((name, companion))
 
     def hand_over_to(self, handoff: Handoff) -> Callable[[], None] | None:
         """Offer deliveries recorded from now on to ``handoff`` (a dispatcher in this
@@ -127,34 +144,70 @@ class EventStore:
 
         >>> # store.record_many([NewEvent(e, ["erp"]) for e in events_of_this_frame])
         """
-        keys: list[str] = []
-        stored: list[Event] = []
-        now = self.clock()
-        handoff = self._handoff
-        reservation = None
+        staged, written = self.stage_snapshots(batch)
+        try:
+            return self.record_staged(staged)
+        except BaseException:
+            self.discard_snapshots(written)
+            raise
+
+    def stage_snapshots(self, batch: Sequence[NewEvent]) -> tuple[list[NewEvent], list[str]]:
+        """Store the batch's snapshots; returns the batch with each event naming its
+        snapshot's key (and no bytes left to store), and the keys this call wrote.
+
+        This is the slow part of recording (a file each) and needs no database:
+        callers that share a transaction (:class:`~sightwire.events.group.GroupWriter`)
+        do it on their own threads, at the same time, before joining the group.
+        The blobs exist before any transaction names them, so a committed event
+        never points at a snapshot that was not written (see :meth:`_store_snapshot`
+        for what a power loss can still take).
+        """
+        staged: list[NewEvent] = []
+        written: list[str] = []
         shared: dict[int, str] = {}  # id(snapshot bytes) -> the key they were stored under
         try:
             for item in batch:
-                event = item.event
-                if item.snapshot is not None:
-                    event, written = self._store_snapshot(event, item.snapshot, shared)
-                    keys += [written] if written else []
-                stored.append(event)
+                if item.snapshot is None:
+                    staged.append(item)
+                    continue
+                event, key = self._store_snapshot(item.event, item.snapshot, shared)
+                written += [key] if key else []
+                staged.append(NewEvent(event, item.destinations))
+        except BaseException:
+            self.discard_snapshots(written)
+            raise
+        return staged, written
+
+    def discard_snapshots(self, keys: Sequence[str]) -> None:
+        """Delete snapshots written for events that were not recorded after all."""
+        if self.blobs is not None:
+            for key in keys:
+                self.blobs.delete(key)
+
+    def record_staged(self, batch: Sequence[NewEvent]) -> list[Event]:
+        """Record events whose snapshots are stored (:meth:`stage_snapshots`) in one
+        transaction; their blobs are the caller's to discard if this raises."""
+        now = self.clock()
+        handoff = self._handoff
+        reservation = None
+        stored = [item.event for item in batch]
+        try:
+            if any(item.snapshot is not None for item in batch):
+                raise ValueError("record_staged takes events whose snapshots are stored")
             if handoff is not None:
                 reservation = handoff.reserve(_wanted(batch), now)
             rows = _Rows(now, reservation)
-            for event, item in zip(stored, batch, strict=True):
-                rows.add(event, item.destinations)
+            for item in batch:
+                rows.add(item.event, item.destinations)
             with self.db.cursor() as cursor:  # the DBAPI directly: this is the hot path
                 cursor.executemany(self._insert_event, rows.events)
                 if rows.deliveries:
                     cursor.executemany(self._insert_delivery, rows.deliveries)
+                for name, companion in self._companions:
+                    _along(cursor, name, companion, stored, now)
         except BaseException as error:
             if reservation is not None and handoff is not None:
                 handoff.cancel(reservation)
-            if self.blobs is not None:
-                for key in keys:
-                    self.blobs.delete(key)
             if isinstance(error, self.db.integrity_errors):
                 self._raise_if_recorded([e.id for e in stored])
             raise
@@ -279,6 +332,15 @@ class EventStore:
         Events of one batch given the very same bytes object (a frame's events, one
         JPEG) share one blob, stored under the first one's key: a file costs about
         0.5 ms of kernel time here, more than all the rest of an event.
+
+        Crash guarantee: the blob is written (not fsynced) before the transaction
+        that names it commits. A killed process therefore never leaves an event
+        pointing at a missing snapshot: the file is in the page cache. After a power
+        loss or kernel crash the last snapshots may be missing or empty even where
+        their events survived (SQLite's ``synchronous=NORMAL`` may lose the last
+        transactions too; neither is fsynced per event); readers answer a missing
+        blob as "not stored" (the API: 404). A file left by a process killed mid-write
+        is never named by an event.
         """
         if self.blobs is None:
             raise ValueError("this event store has no blob store for snapshots")
@@ -286,11 +348,21 @@ class EventStore:
         key = shared.get(id(snapshot))
         if key is None:
             key = shared[id(snapshot)] = snapshot_key(event)
-            if not self.blobs.exists(key):  # a retried event keeps its first snapshot
-                self.blobs.put(key, snapshot)
+            if put_if_absent(self.blobs, key, snapshot):  # a retry keeps its first one
                 written = key
         data = event.data.model_copy(update={"snapshot": key})
         return event.model_copy(update={"data": data}), written
+
+
+def _along(cursor: Any, name: str, companion: Companion, events: list[Event], now: float) -> None:
+    """Run a companion under a savepoint: its failure must not cost the events."""
+    cursor.execute("SAVEPOINT companion")
+    try:
+        companion(cursor, events, now)
+    except Exception:
+        cursor.execute("ROLLBACK TO SAVEPOINT companion")
+        log.exception("%s: rows not written with %d events", name, len(events))
+    cursor.execute("RELEASE SAVEPOINT companion")
 
 
 def snapshot_key(event: Event) -> str:

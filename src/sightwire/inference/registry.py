@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, RowMapping
 
+from sightwire.config.security import ClientTlsConfig
 from sightwire.inference.model_file import DEFAULT_ALIAS, RegistryError, inspect_onnx, sha256_of
 
 __all__ = ["DEFAULT_ALIAS", "ModelChange", "ModelRegistry", "ModelVersion", "RegistryError"]
@@ -120,9 +121,11 @@ class ModelChange:
 class ModelRegistry:
     """Model versions, aliases and their history in the Sightwire database."""
 
-    def __init__(self, database_url: str, models_dir: Path) -> None:
+    def __init__(
+        self, database_url: str, models_dir: Path, *, tls: ClientTlsConfig | None = None
+    ) -> None:
         self.models_dir = models_dir
-        self.engine: Engine = _engine(database_url)
+        self.engine: Engine = _engine(database_url, tls)
         metadata.create_all(self.engine)
 
     def add(
@@ -256,10 +259,14 @@ class ModelRegistry:
         return ModelChange(now, name, alias, action, previous, version, actor)
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, tls: ClientTlsConfig | None) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url)
+    if tls is None:
+        return create_engine(url)
+    from sightwire.security.tls import libpq_ssl_args  # PostgreSQL over TLS only
+
+    return create_engine(url, connect_args=libpq_ssl_args(tls))
 
 
 def _record(

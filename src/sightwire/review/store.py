@@ -88,6 +88,17 @@ class ReviewQueue:
             return sum(self._insert_new(row) for row in rows)
         return len(rows)
 
+    def write_events(self, cursor: Any, events: Sequence[Event], now: float) -> None:
+        """Queue freshly recorded events on ``cursor``, inside the transaction that
+        records them (:meth:`EventStore.write_along`): no second transaction per frame,
+        and no event without its review item after a crash.
+
+        >>> # store.write_along("review", queue.write_events)
+        """
+        if events:
+            rows = [_event_row(event, now) for event in events]
+            cursor.executemany(self.db.prepare(_INSERT_ITEM).sql, rows)
+
     def add_frame(
         self,
         *,

@@ -41,8 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from sightwire.actions.http_pool import HttpPool
 from sightwire.analysis.observation import Observation, plain
 from sightwire.analysis.triggers import Trigger
 from sightwire.config.models import SightwireConfig
@@ -56,6 +55,7 @@ from sightwire.rules.scope import RESERVED, Scope
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 256
+_LOOKUP_POOL_TIMEOUT_S = 60.0  # unused: each lookup's read() passes its own timeout
 """Evaluations between sweeps of finished cooldowns and broken runs."""
 
 
@@ -97,7 +97,7 @@ class RuleEngine:
         *,
         site: str = "default",
         models: Mapping[str, ModelRef] | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: HttpPool | None = None,
     ) -> None:
         self.clock = clock
         self.site = site
@@ -108,7 +108,7 @@ class RuleEngine:
         if problems:
             raise RuleConfigError(problems)
         if client is None and any(rule.config.lookup for rule in self.rules):
-            client = self._client = httpx.AsyncClient()
+            client = self._client = HttpPool(_LOOKUP_POOL_TIMEOUT_S)
         self.lookups = {
             name: Lookup(name, config, client, clock) for name, config in (lookups or {}).items()
         }
@@ -146,8 +146,10 @@ class RuleEngine:
     async def aclose(self) -> None:
         """Close the lookups' HTTP client."""
         if self._client is not None and self._own_client:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
+        for lookup in self.lookups.values():  # those with TLS settings of their own
+            await lookup.aclose()
 
     def _matches(self, observation: Observation) -> list[_Try]:
         self._follow(observation)

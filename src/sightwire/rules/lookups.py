@@ -4,7 +4,10 @@ The URL is a template whose ``{name}`` parts are filled from the object's fields
 (data columns such as ``barcode``, ``class``, ``track_id``), ``camera``, ``zone`` and
 ``line``, URL-encoded; ``{barcode|text}`` takes the first that is set. Answers are
 cached for ``cache_s`` (one request per URL however many objects ask at once); a
-circuit breaker stops calling a failing service for a while. A lookup never raises:
+circuit breaker stops calling a failing service for a while. Requests go through the
+aiohttp pool of the actions (:class:`~sightwire.actions.http_pool.HttpPool`), one
+shared by the engine's lookups; a lookup with ``tls:`` has its own (its SSL
+context). A lookup never raises:
 every failure (a missing field, a timeout, HTTP 404, a broken JSON body, an open
 breaker) comes back as :attr:`LookupResult.error`, a short text.
 
@@ -26,8 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
+from sightwire.actions.http_pool import AnswerTooLargeError, HttpPool, describe
 from sightwire.config.rules import LookupConfig
 from sightwire.rules.breaker import CircuitBreaker, Clock, TtlCache
 
@@ -72,20 +74,25 @@ def _filled(value: Any) -> bool:
 
 
 class Lookup:
-    """One configured lookup, sharing an :class:`httpx.AsyncClient` with others."""
+    """One configured lookup, sharing an :class:`HttpPool` with others (unless it has
+    TLS settings of its own)."""
 
     def __init__(
         self,
         name: str,
         config: LookupConfig,
-        client: httpx.AsyncClient | None = None,
+        client: HttpPool | None = None,
         clock: Clock = time.time,
     ) -> None:
         url_fields(config.url)  # refuse a bad template now
         self.name = name
         self.config = config
+        if config.tls is not None:
+            client = HttpPool(config.timeout_s, config.tls)
+            self._owns_client = True
+        else:
+            self._owns_client = client is None
         self.client = client
-        self._owns_client = client is None
         self.cache = TtlCache(config.cache_s, clock)
         self.breaker = CircuitBreaker(config.breaker.failures, config.breaker.open_s, clock)
         self.requests = 0
@@ -140,20 +147,13 @@ class Lookup:
     async def _get(self, url: str) -> Any:
         client = self.client
         if client is None:
-            client = self.client = httpx.AsyncClient()
-        timeout = self.config.timeout_s
-        async with asyncio.timeout(timeout):
-            request = client.stream("GET", url, headers=self.config.headers, timeout=timeout)
-            async with request as response:
-                if 400 <= response.status_code < 500 and response.status_code != 429:
-                    raise LookupFailedError(f"HTTP {response.status_code}")
-                if response.status_code != 200:
-                    raise _ServiceError(f"HTTP {response.status_code}")
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > self.config.max_bytes:
-                        raise _ServiceError(f"answer larger than {self.config.max_bytes} bytes")
+            client = self.client = HttpPool(self.config.timeout_s)
+        config = self.config
+        status, body = await client.read(url, config.headers, config.max_bytes, config.timeout_s)
+        if 400 <= status < 500 and status != 429:
+            raise LookupFailedError(f"HTTP {status}")
+        if status != 200:
+            raise _ServiceError(f"HTTP {status}")
         try:
             return json.loads(body)
         except ValueError as exc:
@@ -162,7 +162,7 @@ class Lookup:
     async def aclose(self) -> None:
         """Close the HTTP client if this lookup made it."""
         if self._owns_client and self.client is not None:
-            await self.client.aclose()
+            await self.client.close()
             self.client = None
 
 
@@ -171,8 +171,6 @@ class _ServiceError(Exception):
 
 
 def _describe(exc: Exception, timeout_s: float) -> str:
-    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
-        return f"timeout after {timeout_s:g} s"
-    if isinstance(exc, httpx.HTTPError):
-        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, AnswerTooLargeError):
+        return str(exc)
+    return describe(exc, timeout_s)

@@ -34,12 +34,7 @@ def _analyser(
 ) -> Analyser:
     # Imported per kind: a camera without OCR never loads the OCR models.
     if isinstance(step, DetectStep):
-        from sightwire.inference.detector import DetectAnalyser
-        from sightwire.inference.regions import RegionDetectAnalyser
-
-        options = step.detect
-        kind = RegionDetectAnalyser if options.regions else DetectAnalyser
-        return kind(hub.detector(options.model), options.confidence, options.classes)
+        return _detect(step, hub)
     if isinstance(step, TrackStep):
         from sightwire.tracking import TrackAnalyser
 
@@ -65,3 +60,23 @@ def _analyser(
 
     heights = None if camera.depth is None else Heights.open(camera.depth)
     return MeasureAnalyser(step.measure, heights=heights)
+
+
+def _detect(step: DetectStep, hub: ModelHub) -> Analyser:
+    """The ``detect`` step. With review sampling on, the model reports objects down to
+    ``band`` below its threshold; the step passes on those at the threshold and notes
+    the others in the frame's metadata for the sampler only."""
+    from sightwire.inference.detector import DetectAnalyser
+    from sightwire.inference.regions import RegionDetectAnalyser
+
+    options = step.detect
+    kind = RegionDetectAnalyser if options.regions else DetectAnalyser
+    detector = hub.detector(options.model)
+    band = hub.review_band
+    if band is None:
+        return kind(detector, options.confidence, options.classes)
+    name = options.model.partition("@")[0]
+    threshold = max(options.confidence or 0.0, hub.config.models[name].confidence)
+    analyser = kind(detector, threshold, options.classes)
+    analyser.keep_near_threshold(band, lambda: f"{name}@{detector.version}")
+    return analyser

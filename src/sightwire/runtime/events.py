@@ -1,5 +1,13 @@
 """From frame results to events: scene analysis per camera, then the rule engine.
 
+Rules that fetch nothing (no ``lookup:``) never wait: their evaluation is plain CPU
+work that finishes in one step. Camera threads run it themselves, one at a time
+under a lock, instead of handing each frame to the event loop and waiting to be
+woken with the answer; those two thread hand-offs cost more than the rules (about
+0.2 ms of CPU a frame, most of it futex and self-pipe wake-ups). Rule sets with
+lookups run on the event loop as before (the lookups' HTTP client lives there).
+Either way each camera's events come in frame order: its thread waits for them.
+
 >>> # events = CameraEvents(config, loop)        # one per run
 >>> # outcomes = events.process("belt-1", result)  # from that camera's thread
 """
@@ -7,9 +15,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
-from sightwire.analysis import SceneAnalysis
+from sightwire.analysis import Observation, SceneAnalysis
 from sightwire.config.models import CameraConfig, SightwireConfig
 from sightwire.core.event import ModelRef
 from sightwire.rules import RuleEngine, RuleOutcome
@@ -18,6 +28,42 @@ from sightwire.runtime.pipeline import FrameResult
 
 log = logging.getLogger("sightwire.events")
 OutcomeListener = Callable[[RuleOutcome, FrameResult], None]
+T = TypeVar("T")
+
+
+class RuleRunner:
+    """Evaluates a rule engine for camera threads: inline when no rule looks
+    anything up, else on the event loop (see the module doc)."""
+
+    def __init__(self, engine: RuleEngine, loop: EventLoopThread) -> None:
+        self.engine = engine
+        self.loop = loop
+        self.inline = not any(rule.config.lookup for rule in engine.rules)
+        self._lock = threading.Lock()  # the engine's state is not thread-safe
+
+    def evaluate(self, observations: Sequence[Observation]) -> list[RuleOutcome]:
+        """The outcomes of ``observations``, from any thread."""
+        if not self.inline:
+            return self.loop.call(self.engine.evaluate(observations))
+        with self._lock:
+            return run_to_end(self.engine.evaluate(observations))
+
+
+def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that never suspends, run on this thread.
+
+    >>> async def two() -> int:
+    ...     return 2
+    >>> run_to_end(two())
+    2
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coroutine.close()
+    raise RuntimeError("the coroutine awaited something: it must run on an event loop")
 
 
 class CameraEvents:
@@ -26,6 +72,7 @@ class CameraEvents:
     def __init__(self, config: SightwireConfig, loop: EventLoopThread) -> None:
         self.loop = loop
         self.engine = RuleEngine.from_config(config)
+        self.rules = RuleRunner(self.engine, loop)
         self.scenes = {
             name: SceneAnalysis(name, camera, self.engine.triggers)
             for name, camera in config.cameras.items()
@@ -47,7 +94,7 @@ class CameraEvents:
         observations = scene.observe(result.frame, None if result.skipped else result.detections)
         if not observations:
             return []
-        outcomes = self.loop.call(self.engine.evaluate(observations))
+        outcomes = self.rules.evaluate(observations)
         result.events.extend(outcome.event for outcome in outcomes)
         return outcomes
 

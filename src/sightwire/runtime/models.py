@@ -128,7 +128,7 @@ class ModelHub:
 
             store = self.config.store
             folder = Path(store.blobs.removeprefix("file://")) / "models"
-            self._registry = ModelRegistry(store.database, folder)
+            self._registry = ModelRegistry(store.database, folder, tls=store.tls)
         return self._registry
 
     def watch(self) -> None:

@@ -7,9 +7,9 @@ cameras' frames that arrive meanwhile (:class:`~sightwire.events.group.GroupWrit
 the dispatcher in this process takes their deliveries without a claim query
 (:mod:`sightwire.events.handoff`).
 
-Recorded events enter the review queue right after their transaction commits (one
-more transaction per frame with events: the group commit is the event store's, and
-a review row lost to a crash in between costs a review, not an event). Frames with
+Recorded events enter the review queue in the transaction that records them
+(:meth:`~sightwire.events.store.EventStore.write_along`: a second transaction per
+frame cost a quarter of the events per second on SQLite). Frames with
 detections near a model's threshold go to the active-learning sampler
 (``review:``), which queues some of them for review.
 
@@ -29,7 +29,6 @@ import cv2
 from sightwire.actions.registry import build_actions
 from sightwire.config.models import SightwireConfig
 from sightwire.config.review import ReviewConfig
-from sightwire.core.event import Event
 from sightwire.events.dispatcher import Dispatcher
 from sightwire.events.group import GroupWriter
 from sightwire.events.store import EventStore, NewEvent
@@ -64,6 +63,7 @@ class EventOutput:
         self.writer = GroupWriter(self.store)
         self.clips = _clip_recorders(config, self.store)
         self.review = ReviewQueue(self.store.db)
+        self.store.write_along("review", self.review.write_events)
         self.sampler = _sampler(config.review, self.review, self.store.blobs)
         self.loop.call(self._start())
 
@@ -105,7 +105,6 @@ class EventOutput:
             clips.append(key)
             items.append(NewEvent(event, self._destinations(outcome), jpeg))
         recorded = self.writer.record(items)
-        self._queue_for_review([e for e in recorded if isinstance(e, Event)])
         answers: list[tuple[RuleOutcome, Exception | None]] = []
         for outcome, key, stored in zip(outcomes, clips, recorded, strict=True):
             error = stored if isinstance(stored, Exception) else None
@@ -118,14 +117,6 @@ class EventOutput:
         names = dict.fromkeys([*outcome.actions, *self.webhooks])
         event = outcome.event
         return [n for n in names if n in self.actions and self.actions[n].accepts(event)]
-
-    def _queue_for_review(self, stored: list[Event]) -> None:
-        """Queue recorded events (with their snapshot keys) for review. They are
-        recorded whatever happens here, so a failure is logged, not raised."""
-        try:
-            self.review.add_events(stored)
-        except Exception:
-            log.exception("events not queued for review", extra={"count": len(stored)})
 
     def observe(self, result: FrameResult) -> None:
         """Feed a processed (redacted) frame to its camera's clip buffer and, when it has

@@ -33,6 +33,7 @@ from typing import Any
 import aiomqtt
 
 from sightwire.config.sensors import ScaleConfig
+from sightwire.security.tls import ssl_context
 from sightwire.sensors.buffer import ReadingBuffer
 
 log = logging.getLogger("sightwire.sensors")
@@ -87,6 +88,8 @@ class ScaleSubscriber:
         self.subscribed = threading.Event()
         self.readings = 0
         self.rejected = 0
+        # made now: a wrong certificate path fails here, not in every reconnect
+        self._tls = ssl_context(config.tls) if config.tls is not None else None
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -164,6 +167,7 @@ class ScaleSubscriber:
             username=config.username,
             password=password,
             timeout=config.timeout_s,
+            tls_context=self._tls,
         ) as client:
             await client.subscribe(config.topic, qos=1)
             self.subscribed.set()

@@ -31,6 +31,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.expression import ClauseElement
 
+from sightwire.config.security import ClientTlsConfig
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _WRITE = "sightwire_write"
 
@@ -159,14 +161,25 @@ def _transaction(raw: Any, begin: str | None) -> Iterator[Any]:
         cursor.close()
 
 
-def open_database(url: str, *, migrate: bool = False, pool_size: int = 5) -> Database:
+def open_database(
+    url: str,
+    *,
+    migrate: bool = False,
+    pool_size: int = 5,
+    tls: ClientTlsConfig | None = None,
+) -> Database:
     """The database at ``url``; with ``migrate`` its schema is brought up to date first.
 
     ``sqlite:///PATH`` creates PATH's folder; ``postgresql://`` URLs use psycopg 3.
+    ``tls`` (PostgreSQL only) becomes libpq's ``sslmode``/``sslrootcert``/``sslcert``/
+    ``sslkey`` connect arguments (see :func:`sightwire.security.tls.libpq_ssl_args`);
+    the same can sit in the URL instead
+    (``postgresql://db/sightwire?sslmode=verify-full&sslrootcert=/etc/ca.pem``); where
+    both name one, ``tls`` wins.
 
     >>> # db = open_database("postgresql://sightwire@db/sightwire", migrate=True)
     """
-    db = Database(_engine(url, pool_size))
+    db = Database(_engine(url, pool_size, tls))
     if migrate:
         from sightwire.storage.migrate import upgrade_database
 
@@ -174,16 +187,24 @@ def open_database(url: str, *, migrate: bool = False, pool_size: int = 5) -> Dat
     return db
 
 
-def _engine(url: str, pool_size: int) -> Engine:
+def _engine(url: str, pool_size: int, tls: ClientTlsConfig | None = None) -> Engine:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if tls is not None:
+            raise DatabaseError(f"{url}: `tls` applies to PostgreSQL; SQLite is a local file")
         return _sqlite_engine(url, parsed.database)
     if backend == "postgresql":
         if parsed.get_driver_name() in ("", "psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
+        from sightwire.security.tls import libpq_ssl_args  # ssl only for who needs it
+
         return create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            parsed,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args=libpq_ssl_args(tls),
         )
     raise DatabaseError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
