@@ -51,6 +51,7 @@ from sightwire.config.models import DepthConfig, MeasureOptions
 from sightwire.core.detections import Detections
 from sightwire.core.frame import Frame
 from sightwire.sources.depth import DepthImage, DepthStream, open_depth
+from sightwire.tracking.memory import TrackMemory
 
 LENGTH, WIDTH, SAMPLES = "length_mm", "width_mm", "size_samples"
 HEIGHT, HEIGHT_SAMPLES, DIM_WEIGHT = "height_mm", "height_samples", "dim_weight_kg"
@@ -222,7 +223,7 @@ class MeasureAnalyser:
         self.forget_s = forget_s
         self.refine = refine
         self.heights = heights
-        self._tracks: dict[tuple[str, int], _Sizes] = {}
+        self._tracks: TrackMemory[_Sizes] = TrackMemory(forget_s)
 
     def sizes(self, xyxy: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Length and width (mm) of each box, by this step's scale and length rule.
@@ -278,7 +279,7 @@ class MeasureAnalyser:
             track = -1 if tracks is None else int(tracks[index])
             seen = (lengths[k], widths[k]) if clear[k] else None
             out.put(index, self._estimate(frame, track, seen, heights[k]))
-        self._forget(frame)
+        self._tracks.forget(frame.camera, frame.pts)
         data = {**detections.data, **out.columns(with_height=self.heights is not None)}
         return Detections(
             detections.xyxy,
@@ -318,16 +319,6 @@ class MeasureAnalyser:
             _median(sizes.heights),
             len(sizes.heights),
         )
-
-    def _forget(self, frame: Frame) -> None:
-        stale = [
-            key
-            for key, sizes in self._tracks.items()
-            if key[0] == frame.camera
-            and (frame.pts - sizes.last_seen > self.forget_s or frame.pts < sizes.last_seen)
-        ]
-        for key in stale:
-            del self._tracks[key]
 
 
 def _median(values: deque[float]) -> float:

@@ -36,6 +36,7 @@ from sightwire.core.detections import Detections
 from sightwire.core.frame import Frame, Image
 from sightwire.inference.ocr import OcrAnalyser
 from sightwire.inference.readings import Point, crop_box, targets, with_columns
+from sightwire.tracking.memory import TrackMemory
 
 EDGE_PX = 2.0
 """A box this close to the frame's edge may cut the label: not read."""
@@ -45,7 +46,7 @@ EDGE_PX = 2.0
 class _Track:
     """What is known of one tracked object's readings."""
 
-    last_pts: float
+    last_seen: float
     preferred: str = ""
     text: str = ""
     attempts: int = 0
@@ -71,7 +72,7 @@ class TrackOcrAnalyser:
         self.options = options
         self.reader = OcrAnalyser(options, zones=zones, threads=threads)
         self.forget_s = forget_s
-        self._tracks: dict[tuple[str, int], _Track] = {}
+        self._tracks: TrackMemory[_Track] = TrackMemory(forget_s)
         self._engine = threading.Lock()  # one OCR at a time: the engine is shared
         self._pool: ThreadPoolExecutor | None = None
         if options.cross_check and background:
@@ -104,7 +105,7 @@ class TrackOcrAnalyser:
                 read_by[index] = "barcode" if track.preferred else ("ocr" if track.text else "")
                 if track.preferred and track.text:
                     agrees[index] = track.preferred == track.text
-        self._forget(frame)
+        self._tracks.forget(frame.camera, frame.pts)
         columns = {
             self.options.into: into.astype(str),
             "text": text.astype(str),
@@ -117,7 +118,7 @@ class TrackOcrAnalyser:
         track = self._tracks.get(key)
         if track is None:
             track = self._tracks[key] = _Track(frame.pts)
-        track.last_pts = frame.pts
+        track.last_seen = frame.pts
         if preferred:
             track.preferred = preferred
         return track
@@ -145,16 +146,6 @@ class TrackOcrAnalyser:
         track.attempts += 1
         if reading is not None:
             track.text = reading.text
-
-    def _forget(self, frame: Frame) -> None:
-        stale = [
-            key
-            for key, track in self._tracks.items()
-            if key[0] == frame.camera
-            and (frame.pts - track.last_pts > self.forget_s or frame.pts < track.last_pts)
-        ]
-        for key in stale:
-            del self._tracks[key]
 
 
 def _texts(detections: Detections, column: str) -> npt.NDArray[np.str_]:

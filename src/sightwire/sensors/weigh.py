@@ -43,6 +43,7 @@ from sightwire.core.detections import Detections
 from sightwire.core.frame import Frame
 from sightwire.sensors.buffer import ReadingBuffer
 from sightwire.sensors.scale import ScaleSubscriber
+from sightwire.tracking.memory import TrackMemory
 
 log = logging.getLogger("sightwire.sensors")
 WEIGHT = "weight_kg"
@@ -54,7 +55,7 @@ class _Track:
 
     t: float
     offset: float
-    last_pts: float
+    last_seen: float
     on_scale_at: float | None = None
     weight: float = float("nan")
 
@@ -91,7 +92,7 @@ class WeighAnalyser:
             weakref.finalize(self, self.subscriber.close)
             readings = self.subscriber.buffer
         self.readings = readings
-        self._tracks: dict[tuple[str, int], _Track] = {}
+        self._tracks: TrackMemory[_Track] = TrackMemory(forget_s)
 
     def analyse(self, frame: Frame, detections: Detections) -> Detections:
         """``detections`` with ``weight_kg`` added."""
@@ -107,7 +108,7 @@ class WeighAnalyser:
                 track = int(tracks[index])
                 if track >= 0:
                     weights[index] = self._weigh((frame.camera, track), now, offsets[k], frame.pts)
-        self._forget(frame)
+        self._tracks.forget(frame.camera, frame.pts)
         return Detections(
             detections.xyxy,
             detections.confidence,
@@ -127,19 +128,9 @@ class WeighAnalyser:
             # Where between the last frame and this one the centre was on the line.
             share = track.offset / (track.offset - offset)
             track.on_scale_at = track.t + share * (now - track.t) + self.options.offset_s
-        track.t, track.offset, track.last_pts = now, offset, pts
+        track.t, track.offset, track.last_seen = now, offset, pts
         if track.on_scale_at is not None and np.isnan(track.weight):
             found = self.readings.nearest(track.on_scale_at, self.options.window_s)
             if found is not None:
                 track.weight = round(found[1], 3)
         return track.weight
-
-    def _forget(self, frame: Frame) -> None:
-        stale = [
-            key
-            for key, track in self._tracks.items()
-            if key[0] == frame.camera
-            and (frame.pts - track.last_pts > self.forget_s or frame.pts < track.last_pts)
-        ]
-        for key in stale:
-            del self._tracks[key]
