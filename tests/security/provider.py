@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 AUDIENCE = "sightwire"
+P = TypeVar("P", bound="Provider")
 
 
 class Provider:
@@ -40,6 +41,15 @@ class Provider:
         key = ec.generate_private_key(ec.SECP256R1())
         self.keys[kid] = key
         return key
+
+    @property
+    def base(self) -> str:
+        """``http://127.0.0.1:PORT``: where the provider's endpoints live."""
+        return self.issuer.removesuffix("/realm")
+
+    def discovery(self) -> dict[str, Any]:
+        """The discovery document (subclasses add endpoints)."""
+        return {"issuer": self.issuer, "jwks_uri": f"{self.base}/jwks"}
 
     def jwks(self) -> dict[str, Any]:
         entries = []
@@ -79,38 +89,60 @@ class Provider:
         return jwt.encode(body, signing, algorithm=alg, headers=head)
 
 
-def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/realm/.well-known/openid-configuration":
-                provider.discovery_hits += 1
-                host = provider.issuer.removesuffix("/realm")
-                body: dict[str, Any] = {"issuer": provider.issuer, "jwks_uri": f"{host}/jwks"}
-            elif self.path == "/jwks":
-                provider.jwks_hits += 1
-                body = provider.jwks()
-            else:
-                self.send_error(404)
-                return
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+class ProviderHandler(BaseHTTPRequestHandler):
+    """Discovery and JWKS of ``provider``; a subclass may serve more endpoints."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    provider: Provider  # set per server by :func:`handler_for`
 
-    return Handler
+    def do_GET(self) -> None:
+        if self.path == "/realm/.well-known/openid-configuration":
+            self.provider.discovery_hits += 1
+            body: dict[str, Any] = self.provider.discovery()
+        elif self.path == "/jwks":
+            self.provider.jwks_hits += 1
+            body = self.provider.jwks()
+        else:
+            self.send_error(404)
+            return
+        self.send_json(200, body)
+
+    def send_json(self, status: int, body: dict[str, Any], *headers: tuple[str, str]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def handler_for(
+    provider: Provider, base: type[ProviderHandler] = ProviderHandler
+) -> type[ProviderHandler]:
+    """``base`` bound to ``provider``."""
+    return type("Handler", (base,), {"provider": provider})
 
 
 @contextmanager
 def serve_provider() -> Iterator[Provider]:
     """A provider on a free localhost port, with an RSA key ``k1``."""
+    with serve(Provider, handler_for) as provider:
+        yield provider
+
+
+@contextmanager
+def serve(
+    make: Callable[[int], P], handler: Callable[[P], type[BaseHTTPRequestHandler]]
+) -> Iterator[P]:
+    """``make(port)`` answered by ``handler(provider)`` on a free localhost port, with
+    an RSA key ``k1``."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    provider = Provider(server.server_address[1])
-    server.RequestHandlerClass = _handler(provider)
+    provider = make(server.server_address[1])
+    server.RequestHandlerClass = handler(provider)
     provider.add_rsa("k1")
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

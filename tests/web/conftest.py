@@ -42,7 +42,10 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is open, and every later asyncio.run() (other tests, the doctests)
+# would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     reason = _missing()
     if reason is not None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -22,6 +23,24 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 """JWS algorithms a token may use. ``none`` proves nothing, and HMAC (HS256...) would
 make the provider's *public* key a shared secret: both are refused at load."""
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# RFC 6749 3.3: a scope is printable ASCII without space, '"' or '\\'.
+_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
+AUTHORIZE_RESERVED = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "response_mode",
+    }
+)
+"""Parameters of the authorization request the UI sets itself: ``authorize_params``
+may not replace them (that would undo the state, nonce or PKCE checks)."""
 
 
 class OidcConfig(StrictModel):
@@ -56,6 +75,46 @@ class OidcConfig(StrictModel):
         "bogus tokens cannot hammer the provider)",
     )
 
+    client_id: str | None = Field(
+        default=None,
+        description="the UI's public client at the provider (authorization code flow with "
+        "PKCE, no client secret); unset: the sign-in page offers no provider button",
+    )
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile"],
+        min_length=1,
+        description="scopes the UI asks for; add the one that makes the provider issue a "
+        "JWT access token for `audience` (Entra: `api://<app>/<scope>`)",
+    )
+    authorize_params: dict[str, str] = Field(
+        default_factory=dict,
+        description="extra query parameters of the authorization request, e.g. "
+        "`{audience: sightwire}` for Auth0; the protocol's own ones cannot be replaced",
+    )
+
+    @field_validator("client_id")
+    @classmethod
+    def _printable_client_id(cls, client_id: str | None) -> str | None:
+        if client_id is not None and not _CLIENT_ID.match(client_id):
+            raise ValueError("client_id must be 1-255 printable ASCII characters, no spaces")
+        return client_id
+
+    @field_validator("scopes")
+    @classmethod
+    def _scope_tokens(cls, scopes: list[str]) -> list[str]:
+        bad = [s for s in scopes if not _SCOPE.match(s)]
+        if bad:
+            raise ValueError(f"scopes {bad} are not single scope tokens (no spaces or quotes)")
+        return scopes
+
+    @field_validator("authorize_params")
+    @classmethod
+    def _no_protocol_params(cls, params: dict[str, str]) -> dict[str, str]:
+        clashing = sorted(AUTHORIZE_RESERVED & params.keys())
+        if clashing:
+            raise ValueError(f"authorize_params may not set {clashing}: the UI sets them")
+        return params
+
     @field_validator("algorithms")
     @classmethod
     def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
@@ -71,12 +130,23 @@ class OidcConfig(StrictModel):
     def _https_keys(self) -> OidcConfig:
         # Keys fetched over plain HTTP could be swapped on the way; loopback is for tests.
         url = self.jwks_url or self.issuer
-        parts = urlsplit(url)
-        if parts.scheme != "https" and not (
-            parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
-        ):
+        if not secure_url(url):
             raise ValueError(f"{url}: keys must come over https:// (http:// only on localhost)")
         return self
+
+
+def secure_url(url: str) -> bool:
+    """Whether ``url`` is https://, or http:// to this machine (for tests).
+
+    >>> secure_url("https://id.example.com/token"), secure_url("http://127.0.0.1:8/t")
+    (True, True)
+    >>> secure_url("http://id.example.com/token")
+    False
+    """
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
+    )
 
 
 class TlsConfig(StrictModel):

@@ -20,9 +20,10 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the UI's pages, static files and JSON routes to ``app``."""
-    from sightwire.web import api_review, api_status, api_zones, routes
+    from sightwire.web import api_review, api_status, api_zones, routes, sign_in
 
     app.include_router(routes.router)
+    app.include_router(sign_in.router)
     app.include_router(api_zones.router)
     app.include_router(api_review.router)
     app.include_router(api_status.router)

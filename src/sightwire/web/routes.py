@@ -14,6 +14,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from sightwire.web import sign_in
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -30,13 +32,16 @@ PAGES = [
 EventId = Annotated[str, PathParam(pattern=r"^[0-9A-Za-z]{1,64}$")]
 
 
-def _render(request: Request, template: str, page: str, **extra: object) -> Response:
+def _render(
+    request: Request, template: str, page: str, connect: str = "", **extra: object
+) -> Response:
     context = {"page": page, "pages": PAGES, **extra}
     response = TEMPLATES.TemplateResponse(request, template, context)
-    # The pages run only our own scripts; nothing may frame them.
+    # The pages run only our own scripts; nothing may frame them. ``connect`` adds an
+    # origin a page may fetch from besides ours (the callback: the token endpoint).
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
-        "script-src 'self'; frame-ancestors 'none'"
+        f"script-src 'self'; connect-src 'self'{connect}; frame-ancestors 'none'"
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -57,6 +62,18 @@ def ui_home() -> RedirectResponse:
 @router.get("/ui/signin", response_class=HTMLResponse)
 def signin(request: Request) -> Response:
     return _render(request, "signin.html", "signin")
+
+
+@router.get("/ui/callback", response_class=HTMLResponse)
+def callback(request: Request) -> Response:
+    """Where the provider sends the user back with a code; its script redeems it.
+
+    Only this page may reach the token endpoint: the other pages talk to us alone.
+    """
+    found = sign_in.discovery(request)
+    endpoints = found.endpoints() if found is not None else None
+    connect = f" {endpoints.token_origin}" if endpoints is not None else ""
+    return _render(request, "callback.html", "callback", connect=connect)
 
 
 @router.get("/ui/events/{event_id}", response_class=HTMLResponse)

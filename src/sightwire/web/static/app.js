@@ -4,6 +4,8 @@
 
 const SW = (() => {
   const KEY = "sightwire.credential";
+  // The sign-in under way with the provider: state, nonce, PKCE verifier, next page.
+  const OIDC_KEY = "sightwire.oidc";
 
   function credential() {
     return sessionStorage.getItem(KEY);
@@ -15,12 +17,38 @@ const SW = (() => {
 
   function signOut() {
     sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(OIDC_KEY);
     location.assign("/ui/signin");
   }
 
-  function toSignIn() {
+  // Back to sign in; `reason` ("expired", "refused") lets that page say why.
+  // The first call wins: a page's scripts that run on after it must not replace
+  // the address (and its reason) with their own.
+  let leaving = false;
+  function toSignIn(reason) {
+    if (leaving) return;
+    leaving = true;
     const next = location.pathname + location.search;
-    location.assign("/ui/signin?next=" + encodeURIComponent(next));
+    const why = reason ? "&reason=" + reason : "";
+    location.assign("/ui/signin?next=" + encodeURIComponent(next) + why);
+  }
+
+  // A JWT's claims, unchecked (the server checks the signature): null for API keys.
+  function jwtClaims(token) {
+    const parts = (token || "").split(".");
+    if (parts.length !== 3) return null;
+    try {
+      const base64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return null;
+    }
+  }
+
+  function expired(token) {
+    const claims = jwtClaims(token);
+    return claims !== null && typeof claims.exp === "number" && claims.exp * 1000 <= Date.now();
   }
 
   // fetch() with the credential; a 401 sends the user to sign in again.
@@ -35,7 +63,7 @@ const SW = (() => {
     const response = await fetch(path, { ...options, headers });
     if (response.status === 401) {
       sessionStorage.removeItem(KEY);
-      toSignIn();
+      toSignIn(expired(token) ? "expired" : "refused");
       throw new Error("signed out");
     }
     return response;
@@ -239,8 +267,13 @@ const SW = (() => {
 
   document.addEventListener("DOMContentLoaded", () => {
     const page = document.body.dataset.page;
-    if (page === "signin") return;
+    if (page === "signin" || page === "callback") return;
     if (!credential()) { toSignIn(); return; }
+    if (expired(credential())) {
+      sessionStorage.removeItem(KEY);
+      toSignIn("expired");
+      return;
+    }
     const out = document.getElementById("signout");
     if (out) out.addEventListener("click", signOut);
     whoAmI().then((who) => {
@@ -251,6 +284,6 @@ const SW = (() => {
 
   return {
     api, json, send, loadImage, stream, el, svg, drawBoxes, objectLabel, when, toast,
-    typing, whoAmI, can, signIn, signOut, credential, problem,
+    typing, whoAmI, can, signIn, signOut, credential, problem, jwtClaims, OIDC_KEY,
   };
 })();
