@@ -1,7 +1,7 @@
 """Events through the run loop's path: rules → store → outbox → dispatcher → signed webhook.
 
-``python -m benchmarks.events [--events N] [--rounds R] [--rate R] [--json]`` prints the
-figures; ``run()`` returns them as dicts (in the style of :class:`Comparison`).
+``python -m benchmarks.events [--events N] [--rounds R] [--rate R] [--shape S] [--packs]``
+prints the figures; ``run()`` returns them as dicts (in the style of :class:`Comparison`).
 
 - **throughput**: camera threads hand frames of rule observations to the rule engine
   (CEL condition, on the event loop thread, as ``CameraEvents`` does); each outcome
@@ -12,11 +12,13 @@ figures; ``run()`` returns them as dicts (in the style of :class:`Comparison`).
   counts webhook-ids. Events per second from the first frame to the last delivery
   marked delivered, and this process's CPU time per event (the receiver's excluded).
   Shapes: one camera with 10 events a frame; four cameras with 2 each; the same
-  without snapshots (the framework alone: a snapshot file costs 0.5-1 ms of kernel
-  time on these disks). Baseline, alternated in the same run: the run loop's path
-  before group commit and hand-over (``record`` one event a transaction, the frame's
-  JPEG encoded and stored per event, the dispatcher claiming every delivery by
-  query), with the same webhook action. Target: >= 2,000 events/s on 2 cores with
+  without snapshots (the framework alone). ``--packs``: the path of now both sides,
+  a snapshot file per frame (baseline: 0.2-0.5 ms of kernel time each on these disks)
+  against snapshot pack files (``storage/packs.py``). Otherwise the baseline,
+  alternated in the same run, is the run loop's path before group commit and
+  hand-over (``record`` one event a transaction, the frame's JPEG encoded and stored
+  per event in a file, the dispatcher claiming every delivery by query), with the
+  same webhook action. Target: >= 2,000 events/s on 2 cores with
   SQLite.
 - **client**: the webhook's HTTP client alone, httpx (before) against aiohttp's
   ``PostPool`` (now), CPU per request at the dispatcher's concurrency.
@@ -67,6 +69,7 @@ from sightwire.runtime.event_loop import EventLoopThread
 from sightwire.runtime.events import RuleRunner
 from sightwire.runtime.output import EventOutput
 from sightwire.runtime.pipeline import FrameResult
+from sightwire.storage.blobs import FileBlobStore
 from sightwire.storage.database import open_database
 
 SECRET = "whsec_" + base64.b64encode(b"sightwire-benchmark-secret-32b!!").decode()
@@ -204,6 +207,11 @@ def _record_new(output: EventOutput, outcomes: list[RuleOutcome], result: FrameR
             raise error
 
 
+def _record_files(output: EventOutput, outcomes: list[RuleOutcome], result: FrameResult) -> None:
+    """The run loop's path with a file a snapshot (``_measure`` switches packs off)."""
+    _record_new(output, outcomes, result)
+
+
 def _record_old(output: EventOutput, outcomes: list[RuleOutcome], result: FrameResult) -> None:
     """The run loop's path before this change: per outcome, encode and record alone."""
     for outcome in outcomes:
@@ -273,7 +281,10 @@ def _measure(
 ) -> Pass:
     config = _config(folder, port, cameras)
     loop = EventLoopThread().start()
-    output = EventOutput(config, loop, hand_over=record is _record_new)
+    output = EventOutput(config, loop, hand_over=record is not _record_old)
+    blobs = output.store.blobs
+    assert isinstance(blobs, FileBlobStore)
+    blobs.packs = record is _record_new  # before: a file a snapshot
     engine = RuleEngine.from_config(config)
     evaluate: Evaluate = RuleRunner(engine, loop).evaluate
     if record is _record_old:  # before: every frame handed to the loop and back
@@ -295,6 +306,7 @@ def _measure(
     left = output.drain(timeout=120)
     measured = Pass(time.perf_counter() - start, _cpu_seconds() - start_cpu)
     output.close()
+    blobs.close()
     loop.stop()
     got = _stats(port)
     arrived, bad = got["unique"] - before["unique"], got["bad"] - before["bad"]
@@ -304,21 +316,28 @@ def _measure(
 
 
 def _throughput(
-    port: int, count: int, rounds: int, shapes: tuple[tuple[int, int, bool], ...] = SHAPES
+    port: int,
+    count: int,
+    rounds: int,
+    shapes: tuple[tuple[int, int, bool], ...] = SHAPES,
+    packs: bool = False,
 ) -> list[Comparison]:
+    """Per shape: the path before group commit against now; ``packs``: now with a
+    snapshot file per frame against now with pack files."""
+    baseline = _record_files if packs else _record_old
     comparisons = []
     for cameras, per_frame, snapshots in shapes:
         comparison = Comparison(
             name=f"rules → outbox → signed webhook, SQLite, {cameras} camera(s) x "
             f"{per_frame} events a frame, {'a' if snapshots else 'no'} snapshot a frame",
-            baseline="one transaction an event, claimed by query",
-            candidate="group commit + hand-over",
+            baseline="a file a snapshot" if packs else "one transaction an event, by query",
+            candidate="snapshot packs" if packs else "group commit + hand-over + packs",
             units=count,
             unit="event",
             target=">= 2000 events/s",
         )
         for i in range(rounds):  # alternate, so that load changes hit both sides
-            sides = [(_record_old, comparison.baseline_s, comparison.baseline_cpu_s)]
+            sides = [(baseline, comparison.baseline_s, comparison.baseline_cpu_s)]
             sides.append((_record_new, comparison.candidate_s, comparison.candidate_cpu_s))
             for record, wall, cpu in sides if i % 2 == 0 else reversed(sides):
                 with tempfile.TemporaryDirectory() as tmp:
@@ -432,6 +451,7 @@ def run(
     rate: float = 200.0,
     shapes: tuple[tuple[int, int, bool], ...] = SHAPES,
     only_throughput: bool = False,
+    packs: bool = False,
 ) -> list[dict[str, Any]]:
     """Throughput per shape (median of ``rounds``, both sides) and latency at ``rate``;
     ``only_throughput`` skips the client comparison and the latency run."""
@@ -440,7 +460,7 @@ def run(
     receiver.start()
     try:
         port = ports.get(timeout=30)
-        rows = [_row(c) for c in _throughput(port, count, rounds, shapes)]
+        rows = [_row(c) for c in _throughput(port, count, rounds, shapes, packs)]
         if not only_throughput:
             rows.append(_client_row(_clients(port, rounds)))
             rows.append(_latency(port, rate))
@@ -463,9 +483,15 @@ def main() -> None:
         help="CAMERASxEVENTS[s] (s: with snapshots), e.g. 4x2s; repeatable; "
         "throughput only (default: every shape, the client comparison and latency)",
     )
+    parser.add_argument(
+        "--packs",
+        action="store_true",
+        help="throughput only: a snapshot file per frame (baseline) against pack files",
+    )
     args = parser.parse_args()
     shapes = tuple(args.shape) if args.shape else SHAPES
-    rows = run(args.events, args.rounds, args.rate, shapes, only_throughput=bool(args.shape))
+    only = bool(args.shape) or args.packs
+    rows = run(args.events, args.rounds, args.rate, shapes, only, args.packs)
     print(json.dumps(rows, indent=2))
 
 

@@ -24,6 +24,10 @@ TRAVERSALS = [
     "%2Fetc%2Fpasswd",
     "snapshots/belt-1/..%00/secret.jpg",
     "C:%5Csecret.jpg",
+    "../secret.pack:0+3",  # ranges of pack files
+    "snapshots/%2e%2e/%2e%2e/secret.pack:0+3",
+    "snapshots/belt-1/secret.pack:-1+3",
+    "snapshots/belt-1/secret.pack:0+1000000000000000",
 ]
 
 
@@ -79,7 +83,7 @@ def test_an_event_naming_a_key_outside_the_store_is_not_served(
 
 def test_a_real_snapshot_key_is_served(client: TestClient, site: Site, watched: Watched) -> None:
     key = site.events["belt-1"].data.snapshot
-    assert key is not None
+    assert key is not None and ".pack:" in key  # a range of the camera's hour's pack
     response = client.get(f"/api/v1/snapshots/{key}", headers=site.headers("viewer"))
     assert response.status_code == 200 and response.content[:3] == b"\xff\xd8\xff"
     assert watched.read == [key]

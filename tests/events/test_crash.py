@@ -18,7 +18,9 @@ from sqlalchemy import select
 
 from sightwire.config.delivery import DeliveryConfig
 from sightwire.events.tables import deliveries, events
-from sightwire.storage.database import open_database
+from sightwire.storage.blobs import FileBlobStore
+from sightwire.storage.database import Database, open_database
+from tests.events.crash_worker import snapshot_of
 from tests.events.http_stub import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +50,23 @@ def _worker(db_url: str, hook: str, config: DeliveryConfig, *extra: str) -> subp
     )
 
 
-def test_sigkill_mid_delivery_loses_nothing(db_url: str) -> None:
+def _assert_snapshots_readable(db: Database, blobs: FileBlobStore) -> None:
+    """Every recorded event's snapshot is there, whole, whatever the kill cut short."""
+    with db.read() as conn:
+        rows = conn.execute(select(events.c.id, events.c.snapshot)).all()
+    assert rows
+    for row in rows:
+        assert row.snapshot is not None and ".pack:" in row.snapshot
+        assert blobs.get(row.snapshot) == snapshot_of(row.id)
+
+
+def test_sigkill_mid_delivery_loses_nothing(db_url: str, tmp_path: Path) -> None:
     # A short lease: on PostgreSQL the restarted dispatcher waits for the dead one's
     # claims to expire; on SQLite (one dispatcher) it takes them back at start.
     config = DeliveryConfig(concurrency=4, attempt_timeout_s=1.5, lease_s=3, poll_s=0.1)
     with Receiver(_sometimes_slow) as receiver:
-        first = _worker(db_url, receiver.url, config, "--record", str(EVENTS))
+        blobs = ["--blobs", str(tmp_path / "blobs")]  # snapshots appended to packs
+        first = _worker(db_url, receiver.url, config, "--record", str(EVENTS), *blobs)
         try:
             receiver.wait_for(lambda hits: len(hits) >= 40, timeout=60)
             in_flight_at_kill = receiver.in_flight
@@ -73,6 +86,7 @@ def test_sigkill_mid_delivery_loses_nothing(db_url: str) -> None:
             ).all()
         assert set(accepted) <= recorded
         assert pending, "the kill came too late: nothing was left to deliver"
+        _assert_snapshots_readable(db, FileBlobStore(tmp_path / "blobs"))
 
         second = _worker(db_url, receiver.url, config, "--timeout", "60")
         out, err = second.communicate(timeout=90)

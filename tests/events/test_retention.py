@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sightwire.cli import app
 from sightwire.events.metrics import EventMetrics
+from sightwire.events.retention import Pruned
 from sightwire.events.store import EventStore, NewEvent
 from sightwire.events.tables import DELIVERED, deliveries, delivery_attempts
 from sightwire.storage.blobs import FileBlobStore
@@ -62,17 +63,19 @@ def test_old_delivered_events_go_with_their_rows_and_blobs(store: EventStore) ->
 def test_a_shared_snapshot_stays_while_an_event_names_it(store: EventStore) -> None:
     assert store.blobs is not None
     jpeg = b"one frame"
-    first, second = store.record_many(
+    first, second, apart = store.record_many(
         [
             NewEvent(make_event(at=NOW - 40 * DAY), [], jpeg),
-            NewEvent(make_event(at=NOW - 20 * DAY), [], jpeg),
+            NewEvent(make_event(at=NOW - 40 * DAY + 1), [], jpeg),
+            NewEvent(make_event(at=NOW - 20 * DAY), [], jpeg),  # shared within an hour only
         ]
     )
     key = first.data.snapshot
     assert key is not None and second.data.snapshot == key  # one file for the frame
-    assert store.prune(NOW - 30 * DAY).events == 1
+    assert apart.data.snapshot not in (None, key)
+    assert store.prune(NOW - 40 * DAY + 0.5).events == 1
     assert store.blobs.exists(key)  # the second event still shows it
-    assert store.prune(NOW - 10 * DAY).blobs == 1
+    assert store.prune(NOW - 30 * DAY).blobs == 1
     assert not store.blobs.exists(key)
 
 
@@ -94,3 +97,55 @@ def test_the_command_prunes_by_age(tmp_path: Path) -> None:
     assert json.loads(done.output) == {"events": 1, "blobs": 0}
     bad = runner.invoke(app, ["events", "prune", "--older-than", "yesterday", "-c", str(config)])
     assert bad.exit_code != 0 and "30d" in bad.output
+
+
+def _packed_store(db_url: str, tmp_path: Path, clock: float) -> EventStore:
+    """A store whose blob store packs snapshots of events emitted around ``clock``."""
+    blobs = FileBlobStore(tmp_path / "packed", clock=lambda: clock)
+    return EventStore(open_database(db_url, migrate=True), blobs, EventMetrics(CollectorRegistry()))
+
+
+def test_a_pack_goes_when_no_event_names_a_range_in_it(db_url: str, tmp_path: Path) -> None:
+    hour = (NOW - 40 * DAY) // 3600 * 3600
+    store = _packed_store(db_url, tmp_path, hour + 600)
+    assert store.blobs is not None
+    first = store.record(make_event(at=hour + 60), ["erp"], snapshot=b"first")
+    owed = store.record(make_event(at=hour + 120), ["erp"], snapshot=b"owed")
+    _delivered(store, first.id)
+    assert first.data.snapshot is not None and owed.data.snapshot is not None
+    pack = first.data.snapshot.partition(":")[0]
+    assert pack.endswith(".pack")
+    assert owed.data.snapshot.startswith(pack + ":")  # one pack for the hour
+    assert store.prune(NOW - 30 * DAY) == Pruned(1, 0)  # the owed event names the pack
+    assert store.blobs.get(owed.data.snapshot) == b"owed"
+    _delivered(store, owed.id)
+    assert store.prune(NOW - 30 * DAY) == Pruned(1, 1)
+    assert not store.blobs.exists(pack)
+    store.db.close()
+
+
+def test_a_pack_of_a_recent_hour_stays(db_url: str, tmp_path: Path) -> None:
+    store = _packed_store(db_url, tmp_path, NOW)
+    assert store.blobs is not None
+    event = store.record(make_event(at=NOW - 60), [], snapshot=b"recent")
+    assert event.data.snapshot is not None and ".pack:" in event.data.snapshot
+    assert store.prune(NOW) == Pruned(1, 0)  # its hour may still be appended to
+    assert store.blobs.exists(event.data.snapshot)
+    store.db.close()
+
+
+def test_only_a_pack_no_event_names_goes(db_url: str, tmp_path: Path) -> None:
+    hour = (NOW - 40 * DAY) // 3600 * 3600
+    store = _packed_store(db_url, tmp_path, hour + 60)
+    assert isinstance(store.blobs, FileBlobStore)
+    gone = store.record(make_event(camera="belt_1", at=hour + 60), [], snapshot=b"a")
+    # 'belt_1' as an unescaped LIKE pattern would match this one's pack too
+    owed = store.record(make_event(camera="belt-1", at=hour + 60), ["erp"], snapshot=b"b")
+    store.blobs.clock = lambda: hour + 3660
+    later = store.record(make_event(camera="belt_1", at=hour + 3660), [], snapshot=b"c")
+    keys = [e.data.snapshot or "" for e in (gone, owed, later)]
+    assert len({key.partition(":")[0] for key in keys}) == 3  # three packs
+    assert store.prune(hour + 61) == Pruned(1, 1)
+    assert not store.blobs.exists(keys[0])
+    assert store.blobs.get(keys[1]) == b"b" and store.blobs.get(keys[2]) == b"c"
+    store.db.close()

@@ -94,12 +94,26 @@ def test_the_snapshot_is_stored_and_its_key_recorded(store: EventStore) -> None:
 
 
 def test_a_failed_record_leaves_no_snapshot_behind(store: EventStore) -> None:
+    assert isinstance(store.blobs, FileBlobStore)
+    store.blobs.packs = False  # a file a snapshot: the unrecorded one's is deleted
     event = make_event()
     store.record(event, [])
     with pytest.raises(EventExistsError):
         store.record(event, [], snapshot=b"x")
-    assert store.blobs is not None
-    assert list((store.blobs.folder / "snapshots").rglob("*.jpg")) == []  # type: ignore[attr-defined]
+    assert list((store.blobs.folder / "snapshots").rglob("*.jpg")) == []
+
+
+def test_a_failed_record_leaves_only_garbage_in_the_pack(store: EventStore) -> None:
+    assert isinstance(store.blobs, FileBlobStore)
+    first = store.record(make_event(), [], snapshot=b"first")
+    with pytest.raises(EventExistsError):
+        store.record(first, [], snapshot=b"second")
+    key = first.data.snapshot
+    assert key is not None and ".pack:" in key
+    assert store.blobs.get(key) == b"first"  # the recorded event's range is intact
+    pack = store.blobs.folder / key.partition(":")[0]
+    assert pack.read_bytes() == b"firstsecond"  # "second": named by no event
+    assert list((store.blobs.folder / "snapshots").rglob("*.jpg")) == []
 
 
 def test_recording_an_event_again_keeps_its_first_snapshot(store: EventStore) -> None:
@@ -218,6 +232,8 @@ def test_queries_use_the_indexes(tmp_path: Path) -> None:
 
 
 def test_a_batch_is_recorded_whole_or_not_at_all(store: EventStore) -> None:
+    assert isinstance(store.blobs, FileBlobStore)
+    store.blobs.packs = False  # a file a snapshot: the unrecorded one's is deleted
     first, second, third = make_event(), make_event(), make_event()
     stored = store.record_many(
         [NewEvent(first, ["erp"]), NewEvent(second, ["erp", "wms"], b"jpeg")]
@@ -228,8 +244,7 @@ def test_a_batch_is_recorded_whole_or_not_at_all(store: EventStore) -> None:
     with pytest.raises(EventExistsError, match=f"{first.id} is recorded already"):
         store.record_many([NewEvent(third, ["erp"], b"x"), NewEvent(first, ["erp"])])
     assert store.get(third.id) is None
-    assert store.blobs is not None
-    assert len(list((store.blobs.folder / "snapshots").rglob("*.jpg"))) == 1  # type: ignore[attr-defined]
+    assert len(list((store.blobs.folder / "snapshots").rglob("*.jpg"))) == 1
     with pytest.raises(EventExistsError, match="in the batch twice"):
         store.record_many([NewEvent(third, []), NewEvent(third, [])])
     assert store.get(third.id) is None and _count(store, events) == 2

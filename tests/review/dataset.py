@@ -3,6 +3,7 @@ write for each; shared by the export and CLI tests."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from sightwire.review import Decision, Label, ReviewQueue
@@ -35,9 +36,11 @@ def populate(queue: ReviewQueue, blobs: BlobStore) -> Reviewed:
     def event(boxes: list[tuple[str, Box]], camera: str = "belt-1", snapshot: bool = True) -> str:
         nonlocal n
         n += 1
-        key = f"snapshots/{camera}/{n}.jpg" if snapshot else None
-        if key:
-            blobs.put(key, jpeg(picture([box for _, box in boxes], seed=n)))
+        key = None
+        if snapshot:  # as the event store writes it: a range of a pack in a file store
+            image, now = jpeg(picture([box for _, box in boxes], seed=n)), time.time()
+            day = time.strftime("%Y/%m/%d", time.gmtime(now))
+            key = blobs.put_snapshot(f"snapshots/{camera}/{day}/{n}.jpg", image, now)
         item = queue.add_event(event_with(boxes, camera=camera, at=T0 + n * 60, snapshot=key))
         out.cameras[item.id] = camera
         out.captured[item.id] = item.captured_at

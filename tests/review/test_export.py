@@ -104,6 +104,7 @@ def test_yolo_export_applies_every_decision(
 def sqlite_queue_blob(queue: ReviewQueue, blobs: FileBlobStore, item_id: str) -> bytes:
     snapshot = queue.get(item_id).snapshot
     assert snapshot is not None
+    assert ".pack:" in snapshot or snapshot.startswith("review/")  # events' are packed
     return blobs.get(snapshot)
 
 

@@ -38,7 +38,7 @@ from sightwire.events.query import EventPage, Window, page_query, read_page
 from sightwire.events.records import Attempt, Delivery, load_deliveries
 from sightwire.events.retention import Pruned
 from sightwire.events.tables import PENDING, SEVERITY_RANK, deliveries, events
-from sightwire.storage.blobs import BlobStore, check_key, open_blob_store, put_if_absent
+from sightwire.storage.blobs import BlobStore, check_key, open_blob_store
 from sightwire.storage.database import Database, open_database
 
 Listener = Callable[[], None]
@@ -164,7 +164,7 @@ class EventStore:
         """
         staged: list[NewEvent] = []
         written: list[str] = []
-        shared: dict[int, str] = {}  # id(snapshot bytes) -> the key they were stored under
+        shared: dict[tuple[int, int], str] = {}  # (id(bytes), hour) -> the key they got
         try:
             for item in batch:
                 if item.snapshot is None:
@@ -179,7 +179,8 @@ class EventStore:
         return staged, written
 
     def discard_snapshots(self, keys: Sequence[str]) -> None:
-        """Delete snapshots written for events that were not recorded after all."""
+        """Delete snapshots written for events that were not recorded after all (a
+        range of a pack file stays, named by no key, until its pack goes)."""
         if self.blobs is not None:
             for key in keys:
                 self.blobs.delete(key)
@@ -314,7 +315,7 @@ class EventStore:
         """
         cutoff = _epoch(before)
         assert cutoff is not None
-        return retention.prune(self.db, self.blobs, cutoff)
+        return retention.prune(self.db, self.blobs, cutoff, now=self.clock())
 
     def pending(self, destinations: Sequence[str] | None = None) -> int:
         """How many deliveries are still to be made."""
@@ -325,31 +326,37 @@ class EventStore:
         return outbox.pending_by_destination(self.db)
 
     def _store_snapshot(
-        self, event: Event, snapshot: bytes, shared: dict[int, str]
+        self, event: Event, snapshot: bytes, shared: dict[tuple[int, int], str]
     ) -> tuple[Event, str | None]:
         """The event with its snapshot's key, and the key if this call wrote the blob.
 
         Events of one batch given the very same bytes object (a frame's events, one
-        JPEG) share one blob, stored under the first one's key: a file costs about
-        0.5 ms of kernel time here, more than all the rest of an event.
+        JPEG) share one blob, stored under the first one's key. They share it only
+        within one hour of emit time: the file store packs snapshots by that hour
+        (:mod:`sightwire.storage.packs`), and retention looks for the events naming a
+        pack among those emitted in its hour.
 
-        Crash guarantee: the blob is written (not fsynced) before the transaction
-        that names it commits. A killed process therefore never leaves an event
-        pointing at a missing snapshot: the file is in the page cache. After a power
+        Crash guarantee: the blob is written (appended to a pack, or a file; not
+        fsynced) before the transaction that names it commits. A killed process
+        therefore never leaves an event pointing at a missing snapshot: the bytes are
+        in the page cache. After a power
         loss or kernel crash the last snapshots may be missing or empty even where
         their events survived (SQLite's ``synchronous=NORMAL`` may lose the last
         transactions too; neither is fsynced per event); readers answer a missing
-        blob as "not stored" (the API: 404). A file left by a process killed mid-write
-        is never named by an event.
+        blob as "not stored" (the API: 404). A file (or a pack's tail) left by a
+        process killed mid-write is never named by an event.
         """
         if self.blobs is None:
             raise ValueError("this event store has no blob store for snapshots")
         written = None
-        key = shared.get(id(snapshot))
+        emitted = _emitted_at(event)
+        shared_as = (id(snapshot), int(emitted // 3600))
+        key = shared.get(shared_as)
         if key is None:
-            key = shared[id(snapshot)] = snapshot_key(event)
-            if put_if_absent(self.blobs, key, snapshot):  # a retry keeps its first one
-                written = key
+            own = snapshot_key(event)
+            # None: a retry's blob is under ``own`` already; it keeps its first one
+            written = self.blobs.put_snapshot(own, snapshot, emitted)
+            key = shared[shared_as] = written or own
         data = event.data.model_copy(update={"snapshot": key})
         return event.model_copy(update={"data": data}), written
 

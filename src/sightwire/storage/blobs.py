@@ -13,6 +13,10 @@ b'...'
 Traceback (most recent call last):
 ...
 sightwire.storage.blobs.BlobKeyError: blob key '../etc/passwd': '..' is not allowed in a key
+
+Snapshots go through :meth:`BlobStore.put_snapshot`: the file store appends them to a
+pack file per camera and hour and answers a range key (``.../14.pack:OFFSET+LENGTH``,
+see :mod:`sightwire.storage.packs`); ``get`` reads such a key like any other.
 """
 
 from __future__ import annotations
@@ -20,8 +24,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+
+from sightwire.storage import packs as packs_module
 
 MAX_KEY_LENGTH = 512
 _MAX_FOLDERS = 10_000
@@ -57,6 +65,12 @@ class BlobStore(Protocol):
         """Remove the blob under ``key``; no error when it is absent."""
         ...
 
+    def put_snapshot(self, key: str, data: bytes, when: float) -> str | None:
+        """Store a snapshot taken at ``when`` (epoch seconds) that ``key`` names when
+        it gets a blob of its own; returns the key that names the stored bytes, or None
+        when a blob is stored under ``key`` already (a retry's: it stays)."""
+        ...
+
 
 def check_key(key: str) -> list[str]:
     """The parts of a valid key; BlobKeyError says what is wrong with an invalid one."""
@@ -67,7 +81,8 @@ def check_key(key: str) -> list[str]:
     if key.startswith("/") or re.match(r"^[A-Za-z]:", key):
         raise BlobKeyError(f"blob key {key!r}: absolute paths are not allowed")
     parts = key.split("/")
-    for part in parts:
+    last = packs_module.RANGE.match(parts[-1])  # a range of a pack: only there may ':' be
+    for part in [*parts[:-1], last["pack"] if last else parts[-1]]:
         if part in ("", "."):
             raise BlobKeyError(f"blob key {key!r}: empty or '.' parts are not allowed")
         if part == "..":
@@ -81,27 +96,41 @@ def check_key(key: str) -> list[str]:
 
 class FileBlobStore:
     """Blobs as files under one folder. :meth:`put` is atomic (temp file, then
-    rename); :meth:`create` writes a new file in place, for snapshots.
+    rename); :meth:`create` writes a new file in place; :meth:`put_snapshot` appends
+    to a pack (``packs=False``: a file a snapshot, as :meth:`create`).
 
     >>> # FileBlobStore("data/blobs").put("snapshots/x.jpg", jpeg_bytes)
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        packs: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.packs = packs
+        self.clock = clock
         self._root = self.folder.resolve()
         self._folders: set[Path] = set()  # made and checked by create(): no mkdir, no resolve
+        self._writer = packs_module.PackWriter()
 
     def path_of(self, key: str) -> Path:
-        """Where ``key`` lives on disk; BlobKeyError if that is outside the folder."""
-        path = self._root.joinpath(*check_key(key))
+        """Where ``key`` lives on disk (a range key: its pack); BlobKeyError if that is
+        outside the folder."""
+        parts = check_key(key)
+        if (found := packs_module.split_range(key)) is not None:
+            parts = found[0].split("/")
+        path = self._root.joinpath(*parts)
         resolved = path.resolve()
         if not resolved.is_relative_to(self._root):
             raise BlobKeyError(f"blob key {key!r} leads outside the blob store (a symlink?)")
         return path
 
     def put(self, key: str, data: bytes) -> None:
-        path = self.path_of(key)
+        path = self.path_of(_whole(key))
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".put-")
         try:
@@ -124,21 +153,13 @@ class FileBlobStore:
         which is after this returns. No fsync either (see :mod:`sightwire.events.store`
         for what that means after a power loss).
         """
-        parts = check_key(key)
-        folder = self._root.joinpath(*parts[:-1])
-        if folder not in self._folders:
-            self.path_of(key)  # refuses a symlink out of the store
-            folder.mkdir(parents=True, exist_ok=True)
-            if len(self._folders) > _MAX_FOLDERS:  # one a camera a day: rarely
-                self._folders.clear()
-            self._folders.add(folder)
-        path = folder / parts[-1]
+        path = self._made_folder(_whole(key))
         try:
             handle = os.open(path, _CREATE, 0o644)
         except FileExistsError:
             return False
         except FileNotFoundError:  # the folder was pruned meanwhile: make it again
-            self._folders.discard(folder)
+            self._folders.discard(path.parent)
             return self.create(key, data)
         try:
             with os.fdopen(handle, "wb") as file:
@@ -148,18 +169,72 @@ class FileBlobStore:
             raise
         return True
 
+    def put_snapshot(self, key: str, data: bytes, when: float) -> str | None:
+        """Append ``data`` to the pack beside ``key`` for the hour of ``when``
+        (:func:`~sightwire.storage.packs.pack_for`); returns its range key. A snapshot
+        more than ``packs.LATE_S`` from this store's clock (an event recorded late), or
+        whose key is not in a folder of its day, gets a file of its own under ``key``
+        instead (:meth:`create`; None when one is there): retention deletes the packs
+        of hours gone by, and nothing may append to those."""
+        pack = packs_module.pack_for(key, when) if self.packs else None
+        if pack is None or abs(self.clock() - when) > packs_module.LATE_S:
+            return key if self.create(key, data) else None
+        path = self._made_folder(pack)
+        try:
+            offset = self._writer.append(path, data)
+        except FileNotFoundError:  # the folder was pruned meanwhile: make it again
+            self._folders.discard(path.parent)
+            offset = self._writer.append(self._made_folder(pack), data)
+        return packs_module.range_key(pack, offset, len(data))
+
+    def close(self) -> None:
+        """Close the open packs (appending opens them again)."""
+        self._writer.close()
+
     def get(self, key: str) -> bytes:
         path = self.path_of(key)
+        if (found := packs_module.split_range(key)) is not None:
+            data = packs_module.read_range(path, found[1], found[2])
+            if data is None:
+                raise BlobNotFoundError(key)
+            return data
         try:
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError):
             raise BlobNotFoundError(key) from None
 
     def exists(self, key: str) -> bool:
-        return self.path_of(key).is_file()
+        path = self.path_of(key)
+        if (found := packs_module.split_range(key)) is not None:
+            return packs_module.range_exists(path, found[1], found[2])
+        return path.is_file()
 
     def delete(self, key: str) -> None:
-        self.path_of(key).unlink(missing_ok=True)
+        """Remove the blob under ``key``. A range of a pack stays (garbage that no key
+        names once its event is gone): its pack goes when no event names any range in
+        it (:mod:`sightwire.events.retention`)."""
+        path = self.path_of(key)
+        if packs_module.split_range(key) is None:
+            path.unlink(missing_ok=True)
+
+    def _made_folder(self, key: str) -> Path:
+        """The path of ``key``, its folder made and checked once per process."""
+        parts = check_key(key)
+        folder = self._root.joinpath(*parts[:-1])
+        if folder not in self._folders:
+            self.path_of(key)  # refuses a symlink out of the store
+            folder.mkdir(parents=True, exist_ok=True)
+            if len(self._folders) > _MAX_FOLDERS:  # one a camera a day: rarely
+                self._folders.clear()
+            self._folders.add(folder)
+        return folder / parts[-1]
+
+
+def _whole(key: str) -> str:
+    """``key``, unless it names a range of a pack: those are written by appending."""
+    if packs_module.split_range(key) is not None:
+        raise BlobKeyError(f"blob key {key!r}: a range of a pack is written by put_snapshot")
+    return key
 
 
 def put_if_absent(blobs: BlobStore, key: str, data: bytes) -> bool:

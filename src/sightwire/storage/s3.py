@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sightwire.storage.blobs import BlobNotFoundError, check_key
+from sightwire.storage.blobs import BlobNotFoundError, check_key, put_if_absent
 
 _OPTIONS = {"endpoint_url", "region"}
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -104,6 +104,11 @@ class S3BlobStore:
     def delete(self, key: str) -> None:
         # S3 answers 204 whether or not the object was there: "absent" is no error.
         self._client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+
+    def put_snapshot(self, key: str, data: bytes, when: float) -> str | None:
+        """One object a snapshot, under ``key`` (S3 has no appends; ``when`` is unused).
+        None when an object is there already (a retry's: it stays)."""
+        return key if put_if_absent(self, key, data) else None
 
     def url(self, key: str, expires_s: int = 3600) -> str:
         """A presigned GET URL for ``key``, valid ``expires_s`` seconds.
