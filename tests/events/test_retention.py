@@ -149,3 +149,19 @@ def test_only_a_pack_no_event_names_goes(db_url: str, tmp_path: Path) -> None:
     assert not store.blobs.exists(keys[0])
     assert store.blobs.get(keys[1]) == b"b" and store.blobs.get(keys[2]) == b"c"
     store.db.close()
+
+
+def test_a_pack_kept_within_its_grace_goes_at_a_later_prune(db_url: str, tmp_path: Path) -> None:
+    hour = (NOW - 40 * DAY) // 3600 * 3600
+    store = _packed_store(db_url, tmp_path, hour + 60)
+    assert store.blobs is not None
+    event = store.record(make_event(at=hour + 60), [], snapshot=b"short-lived")
+    assert event.data.snapshot is not None
+    pack = event.data.snapshot.partition(":")[0]
+    store.clock = lambda: hour + 1800  # a short retention: the hour is not over yet
+    assert store.prune(hour + 1200) == Pruned(1, 0)
+    assert store.blobs.exists(pack)  # it may still be appended to
+    store.clock = lambda: hour + 3 * 3600
+    assert store.prune(hour + 2 * 3600) == Pruned(0, 1)  # no event left to lead to it
+    assert not store.blobs.exists(pack)
+    store.db.close()

@@ -15,7 +15,8 @@ appends to a pack that late, and the transactions naming its last ranges have la
 The disk cost: a pack lives as long as its newest event, so a snapshot stays up to
 an hour past its event's retention, and every snapshot of an hour stays while one
 event of that hour is kept (one still owed a delivery). A pack whose last events were
-pruned before its hour was ``GRACE_S`` past (a retention under two hours) is left.
+pruned before its hour was ``GRACE_S`` past (a retention under two hours) goes at a
+later prune, which sweeps the packs of hours before its cutoff that no event names.
 
 >>> # pruned = prune(store.db, store.blobs, before=time.time() - 30 * 86400)
 >>> # pruned.events, pruned.blobs
@@ -73,7 +74,24 @@ def prune(
             for key in keys:
                 blobs.delete(key)
             files += len(keys)
+    if blobs is not None:
+        files += _sweep_packs(db, blobs, before, now)
     return Pruned(removed, files)
+
+
+def _sweep_packs(db: Database, blobs: BlobStore, before: float, now: float) -> int:
+    """Delete packs of hours before ``before`` that no event names: a pack whose last
+    events were pruned while its hour was still within the grace period was kept
+    then, and nothing else would ever come back for it."""
+    listing = getattr(blobs, "pack_keys", None)  # only the file store packs snapshots
+    if listing is None:
+        return 0
+    old = [pack for pack in listing() if (hour := pack_hour(pack)) and hour + HOUR_S <= before]
+    with db.read() as conn:
+        orphans = [pack for pack in old if _unnamed(conn, pack, now)]
+    for pack in orphans:
+        blobs.delete(pack)
+    return len(orphans)
 
 
 def _old_and_done(before: float, batch: int) -> Select[tuple[str, str | None, str]]:

@@ -187,6 +187,13 @@ class FileBlobStore:
             offset = self._writer.append(self._made_folder(pack), data)
         return packs_module.range_key(pack, offset, len(data))
 
+    def pack_keys(self) -> list[str]:
+        """Keys of every snapshot pack in the store (for retention's sweep)."""
+        snapshots = self._root / "snapshots"
+        if not snapshots.is_dir():
+            return []
+        return sorted(p.relative_to(self._root).as_posix() for p in snapshots.rglob("*.pack"))
+
     def close(self) -> None:
         """Close the open packs (appending opens them again)."""
         self._writer.close()
