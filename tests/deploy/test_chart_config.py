@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sightwire.bus.registry import parse_options
 from sightwire.config import load_config
 from tests.deploy.chart import VARIANTS, Obj, fullname, merged, named, pod_specs, render
 
@@ -49,6 +50,9 @@ def test_every_pod_loads_the_chart_config(variant: str, tmp_path: Path) -> None:
             assert config.bus.stream == values["bus"]["stream"], where
             assert config.bus.group == values["bus"]["group"], where
             assert config.bus.buffer.path.startswith("/var/lib/sightwire/"), where
+            options = parse_options(config.bus.bus_url().partition("?")[2])
+            if values["bus"]["kind"] == "nats":  # a hand-over keeps frames in order
+                assert options.ack_wait_s <= options.member_ttl_s, where
 
 
 def test_roles_with_a_health_port_are_told_it() -> None:

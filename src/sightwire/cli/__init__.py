@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from sightwire import __version__
-from sightwire.cli import audit, config_cmds, dataset, demo, events, keys, models, run, serve, synth
+from sightwire.cli import (
+    audit,
+    config_cmds,
+    dataset,
+    demo,
+    events,
+    keys,
+    models,
+    roles,
+    run,
+    serve,
+    synth,
+)
 from sightwire.runtime.logs import configure_logging
 
 app = typer.Typer(
@@ -44,6 +56,9 @@ app.add_typer(config_cmds.config_app, name="config")
 app.command("run")(run.run)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("ingest")(roles.ingest)
+app.command("worker")(roles.worker)
+app.command("dispatch")(roles.dispatch)
 app.add_typer(synth.synth_app, name="synth")
 app.add_typer(models.models_app, name="models")
 app.add_typer(events.events_app, name="events")

@@ -51,7 +51,10 @@ app.kubernetes.io/part-of: sightwire
 {{- $b := .Values.bus -}}
 {{- $query := printf "partitions=%d&prefix=%s" (int $b.partitions) $b.prefix -}}
 {{- if eq $b.kind "nats" -}}
-{{- printf "%s?%s" $b.nats.url $query -}}
+{{- /* ack_wait_s <= member_ttl_s (10 s, the default): a dead worker's unacked frames are
+  due again when its partitions move, so the next owner gets them first, in order
+  (docs/distributed.md, "Hand-over"). */ -}}
+{{- printf "%s?%s&ack_wait_s=10" $b.nats.url $query -}}
 {{- else if eq $b.kind "kafka" -}}
 {{- printf "kafka://%s?%s" $b.kafka.bootstrapServers $query -}}
 {{- else -}}

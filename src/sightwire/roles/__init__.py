@@ -1,0 +1,1 @@
+"""The distributed roles: ingest, worker, dispatch (see docs/distributed.md)."""

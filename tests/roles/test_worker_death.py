@@ -1,0 +1,54 @@
+"""SIGKILL a worker mid-stream: the other takes its cameras over, no event is lost,
+and the frames it replays yield no second event (the store refuses their ids)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.roles.conftest import Reference
+from tests.roles.harness import (
+    Role,
+    delivered,
+    projection,
+    roles,
+    stored_events,
+    wait_for,
+    write_site,
+)
+from tests.roles.test_equivalence import all_done, bus_url, settled
+from tests.storage.databases import postgres_schema
+
+pytestmark = pytest.mark.service
+
+
+@pytest.mark.parametrize("transport", ["nats", "kafka"])
+def test_a_killed_workers_cameras_move_without_loss_or_doubles(
+    transport: str, request: pytest.FixtureRequest, tmp_path: Path, clip: Path,
+    reference: Reference,
+) -> None:  # fmt: skip
+    nats = request.getfixturevalue("nats") if transport == "nats" else ""
+    kafka = request.getfixturevalue("kafka_servers") if transport == "kafka" else ""
+    with postgres_schema() as database:
+        config = write_site(tmp_path, clip, database=database, bus=bus_url(transport, nats, kafka))
+        victim, survivor = (Role("worker", config, "--member", f"w-{n}") for n in (1, 2))
+        with roles(victim, survivor, Role("dispatch", config)) as started:
+            wait_for(lambda: all(r.ready() for r in started), 90, "every role to be ready")
+            wait_for(lambda: settled((victim, survivor), 4), 60, "the workers to share")
+            with roles(Role("ingest", config, "--until-end")) as (ingest,):
+                wait_for(lambda: victim.stats().get("frames", 0) >= 25, 60, "the victim's frames")
+                before = victim.stats()["last_seq"]
+                victim.kill()  # SIGKILL: no goodbye, its unacked frames are left hanging
+                assert ingest.wait(90) == 0, ingest.log()
+            # Mid-stream: the victim had cameras, and had not finished them.
+            assert before and any(seq < reference.last_seq[c] for c, seq in before.items())
+            wait_for(lambda: all_done((survivor,), reference.last_seq), 120, "the take-over")
+            events = stored_events(database)
+            wait_for(lambda: len(delivered(tmp_path)) >= len(events), 60, "every delivery")
+            stats = survivor.stats()
+    assert set(stats["last_seq"]) == set(reference.last_seq)  # every camera is the survivor's
+    assert sorted(stats["partitions"]) == [0, 1, 2, 3]
+    assert projection(events) == reference.projection  # none lost, none twice
+    assert len({e.id for e in events}) == len(events)
+    assert sorted(delivered(tmp_path)) == sorted(e.id for e in events)
