@@ -17,6 +17,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from sightwire.inference.bundled import PARCELS_MODEL
+from sightwire.storage.blobs import FileBlobStore
 from sightwire.synth import write_conveyor
 
 SECRET = "whsec_c2lnaHR3aXJlLXRlc3Qtc2VjcmV0LTMyYnl0ZXMh"
@@ -104,10 +105,12 @@ webhooks:
         assert headers["webhook-id"] == payload["id"]
         delivered[payload["id"]] = payload
     assert set(delivered) == {e["id"] for e in events}  # each recorded event, delivered
+    blobs = FileBlobStore(tmp_path / "blobs")
     for payload in delivered.values():
         assert payload["type"] == "com.sightwire.parcel.exit"
         assert payload["data"]["snapshot"]  # a redacted snapshot was stored with it
-        assert (tmp_path / "blobs" / payload["data"]["snapshot"]).is_file()
+        snapshot = blobs.get(payload["data"]["snapshot"])  # a pack's range, or a file
+        assert snapshot.startswith(b"\xff\xd8")  # a JPEG
         clip = tmp_path / "blobs" / payload["data"]["clip"]  # written before the run ended
         with av.open(str(clip)) as video:
             frames = sum(1 for _ in video.decode(video=0))

@@ -17,6 +17,7 @@ from sightwire.review.labels import ItemKind
 from sightwire.review.query import QueueFilter
 from sightwire.runtime.pipeline import FrameResult
 from sightwire.runtime.runner import Runner
+from sightwire.storage.blobs import FileBlobStore
 from sightwire.storage.database import open_database
 from sightwire.synth import write_conveyor
 
@@ -87,9 +88,10 @@ def test_events_and_near_threshold_frames_fill_the_queue(clip: Path, tmp_path: P
 
     queued = {item.id: item for item in _items(tmp_path, "event")}
     assert set(queued) == {e.id for e in events}
+    blobs = FileBlobStore(tmp_path / "blobs")
     for item in queued.values():
         assert item.rule == "parcel.seen" and item.state == "pending"
-        assert item.snapshot and (tmp_path / "blobs" / item.snapshot).is_file()
+        assert item.snapshot and blobs.get(item.snapshot)[:2] == b"\xff\xd8"  # in a pack
         assert item.proposed and item.model == "parcels@file"
 
     frames = _items(tmp_path, "frame")
