@@ -52,8 +52,11 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("SIGHTWIRE_REQUIRE_SERVICES") == "1":
             pytest.fail(f"SIGHTWIRE_REQUIRE_SERVICES=1 but {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits for a condition; its 5 s default is short on 2 cores busy with
+    # the rest of the suite (a page's fetches, a frame through the pipeline).
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         # launch() gives every run a fresh, temporary profile (user-data dir).
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
