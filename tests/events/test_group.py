@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -156,3 +157,37 @@ def test_an_interrupted_writer_leaves_no_caller_waiting(
         writer.record(_frame("cam-0", 1))
     assert waiting.done and isinstance(waiting.results[0], RuntimeError)
     assert not writer._writing
+
+
+def test_a_writer_lingers_for_the_other_cameras_batches(store: EventStore) -> None:
+    writer = GroupWriter(store, linger_s=10.0)  # a bound only: the last batch ends it
+    cameras = [f"cam-{i}" for i in range(3)]
+    warmed, start = threading.Barrier(len(cameras)), threading.Barrier(len(cameras))
+    groups: list[int] = []
+    results: dict[str, list[object]] = {}
+
+    def camera_thread(camera: str) -> None:
+        # As if each camera had recorded a moment ago: three cameras are active.
+        writer._seen[threading.get_ident()] = time.monotonic()
+        if warmed.wait() == 0:
+            groups.append(writer.groups)
+        start.wait()
+        results[camera] = list(writer.record(_frame(camera, 2)))
+
+    threads = [threading.Thread(target=camera_thread, args=(c,)) for c in cameras]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(not isinstance(r, Exception) for rs in results.values() for r in rs)
+    assert len(results) == len(cameras)
+    assert writer.groups == groups[0] + 1  # the first writer waited for the other two
+
+
+def test_a_lone_camera_does_not_linger(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = GroupWriter(store, linger_s=10.0)
+    waits: list[object] = []
+    monkeypatch.setattr(writer._changed, "wait_for", lambda *a, **k: waits.append(a))
+    for _ in range(3):
+        assert not any(isinstance(r, Exception) for r in writer.record(_frame("cam-0", 2)))
+    assert waits == []  # nobody else records: each frame commits at once
