@@ -6,7 +6,7 @@ comes back.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sightwire.api.review import ReviewStatus, ReviewStep
 from sightwire.core.event import Event
@@ -37,6 +37,7 @@ class ReviewRequest(BaseModel):
 class AttemptOut(BaseModel):
     """One delivery attempt."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from the store's record
     attempt: int
     at: float
     ok: bool
@@ -49,6 +50,7 @@ class AttemptOut(BaseModel):
 class DeliveryOut(BaseModel):
     """An event's delivery to one destination (an action or webhook) and its attempts."""
 
+    model_config = ConfigDict(from_attributes=True)
     id: str
     event_id: str
     destination: str
@@ -65,11 +67,4 @@ class DeliveryOut(BaseModel):
     @classmethod
     def of(cls, delivery: Delivery) -> DeliveryOut:
         """The answer for one stored delivery."""
-        log = [AttemptOut(**_fields(a)) for a in delivery.log]
-        values = {k: v for k, v in _fields(delivery).items() if k != "log"}
-        return cls(**values, log=log)
-
-
-def _fields(item: object) -> dict[str, object]:
-    slots: tuple[str, ...] = getattr(type(item), "__slots__", ())
-    return {name: getattr(item, name) for name in slots}
+        return cls.model_validate(delivery)
