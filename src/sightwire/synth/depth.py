@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from types import TracebackType
 
 import av
 import cv2
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from sightwire.sources.depth import DEPTH_FORMAT, DepthImage
 from sightwire.synth.parcels import Layout, Parcel
+from sightwire.synth.video import VideoFileWriter
 
 FLOOR_BELOW_MM = 450.0
 """How much further the floor beside the belt is than the belt's surface."""
@@ -40,48 +40,21 @@ def depth_path(video: str | Path) -> Path:
     return Path(video).with_suffix(".depth.mkv")
 
 
-class DepthWriter:
+class DepthWriter(VideoFileWriter):
     """Encodes 16-bit depth pictures (uint16, H x W) losslessly with FFV1 in MKV."""
 
-    def __init__(self, path: str | Path, *, fps: float, size: tuple[int, int]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.size = size
-        self.frames = 0
-        rate = Fraction(fps).limit_denominator(1001)
-        self._time_base = 1 / rate
-        self._container = av.open(str(self.path), mode="w")
+    def _add_stream(self, rate: Fraction) -> av.VideoStream:
         stream = self._container.add_stream("ffv1", rate=rate)
-        stream.width, stream.height = size
+        stream.width, stream.height = self.size
         stream.pix_fmt = DEPTH_FORMAT
-        self._stream = stream
+        return stream
 
     def write(self, picture: DepthImage) -> None:
         """Encode one picture of the writer's size."""
         if (picture.shape[1], picture.shape[0]) != self.size or picture.dtype != np.uint16:
             raise ValueError(f"need uint16 {self.size[0]}x{self.size[1]}, got {picture.shape}")
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format=DEPTH_FORMAT)
-        frame.pts, frame.time_base = self.frames, self._time_base
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-        self.frames += 1
-
-    def close(self) -> None:
-        """Flush the encoder and finish the file."""
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-
-    def __enter__(self) -> DepthWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._encode(frame)
 
 
 class DepthPainter:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import av
 import cv2
@@ -42,7 +43,51 @@ def check_size(size: tuple[int, int]) -> None:
         raise ValueError(f"size must be even and at least 16x16, got {width}x{height}")
 
 
-class Mp4Writer:
+class VideoFileWriter:
+    r"""One video stream in a file, frame by frame: what every clip writer shares.
+
+    Subclasses add the stream (:meth:`_add_stream`) and turn their pictures into
+    ``av.VideoFrame``\ s for :meth:`_encode`, which stamps and muxes them.
+    """
+
+    def __init__(self, path: str | Path, *, fps: float, size: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.size = size
+        self.frames = 0
+        rate = Fraction(fps).limit_denominator(1001)
+        self._time_base = 1 / rate
+        self._container = av.open(str(self.path), mode="w")
+        self._stream = self._add_stream(rate)
+
+    def _add_stream(self, rate: Fraction) -> av.VideoStream:
+        raise NotImplementedError
+
+    def _encode(self, frame: av.VideoFrame) -> None:
+        frame.pts, frame.time_base = self.frames, self._time_base
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self.frames += 1
+
+    def close(self) -> None:
+        """Flush the encoder and finish the file."""
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Mp4Writer(VideoFileWriter):
     """Encodes BGR frames to an H.264 (yuv420p) MP4 with a keyframe every ``gop_s``.
 
     Width and height must be even (yuv420p halves the chroma planes). ``crf`` is
@@ -59,26 +104,22 @@ class Mp4Writer:
         crf: int = CRF,
     ) -> None:
         check_size(size)
-        width, height = size
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.size = (width, height)
         self.fps = fps
         self.crf = crf
         self.gop_frames = max(1, round(gop_s * fps))
-        self.frames = 0
-        self._time_base = Fraction(1) / Fraction(fps).limit_denominator(1001)
-        self._container = av.open(str(self.path), mode="w")
-        stream = self._container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-        stream.width, stream.height = width, height
+        super().__init__(path, fps=fps, size=size)
+
+    def _add_stream(self, rate: Fraction) -> av.VideoStream:
+        stream = self._container.add_stream("libx264", rate=rate)
+        stream.width, stream.height = self.size
         stream.pix_fmt = "yuv420p"
         stream.codec_context.gop_size = self.gop_frames
         # Frame threads: twice as fast as slices on two cores. A fixed count keeps the
         # bitstream identical on every machine (x264's output depends on it).
         stream.codec_context.thread_type = "FRAME"
         stream.codec_context.thread_count = ENCODER_THREADS
-        stream.options = {"crf": str(crf), "preset": PRESET}
-        self._stream = stream
+        stream.options = {"crf": str(self.crf), "preset": PRESET}
+        return stream
 
     def write(self, image: Image) -> None:
         """Encode one BGR frame of the writer's size."""
@@ -88,29 +129,7 @@ class Mp4Writer:
             raise ValueError(f"frame is {width}x{height}, the clip is {clip}")
         # OpenCV's BT.601 conversion is about 8x faster than swscale's for this step.
         yuv = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), np.uint8)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        frame.pts = self.frames
-        frame.time_base = self._time_base
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-        self.frames += 1
-
-    def close(self) -> None:
-        """Flush the encoder and finish the file."""
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-
-    def __enter__(self) -> Mp4Writer:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p"))
 
 
 class SensorNoise:
