@@ -23,10 +23,11 @@ from tests.roles.harness import (
 from tests.storage.databases import postgres_schema
 
 pytestmark = pytest.mark.service
-# Short leases so joins settle in seconds (long enough to survive a loaded machine);
+# Leases long enough that a worker starved of CPU on a loaded machine keeps its lease
+# (a lost lease moves its cameras, and a new tracker makes new event ids: see the note);
 # ack_wait <= member_ttl keeps a hand-over in order on NATS (see docs/distributed.md).
 # Kafka's session timeout has a broker floor.
-NATS_OPTIONS = "partitions=4&ack_wait_s=4&member_ttl_s=4"
+NATS_OPTIONS = "partitions=4&ack_wait_s=8&member_ttl_s=10"
 KAFKA_OPTIONS = "partitions=4&ack_wait_s=10&member_ttl_s=3"
 
 
