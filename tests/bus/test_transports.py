@@ -77,6 +77,24 @@ async def test_round_trip_keeps_bytes_and_per_key_order(bus: Bus) -> None:
         await again.close()
 
 
+async def test_many_messages_on_every_partition_come_once_each_in_key_order(bus: Bus) -> None:
+    # More than one fetch's worth on each partition: a transport that reads every
+    # partition at once must not drop or delay what exceeds a fetch's limit.
+    for seq in range(20):
+        for key in KEYS:
+            await bus.publish("frames", key, f"{key}/{seq}".encode())
+    consumer = await bus.consumer("frames", "workers", "w1")
+    try:
+        got = await take(consumer, 20 * len(KEYS), timeout=30)
+    finally:
+        await consumer.close()
+    seqs: dict[str, list[int]] = {}
+    for message in got:
+        key, seq = message.payload.decode().split("/")
+        seqs.setdefault(key, []).append(int(seq))
+    assert seqs == {key: list(range(20)) for key in KEYS}
+
+
 async def test_a_group_splits_the_partitions_and_each_key_has_one_owner(bus: Bus) -> None:
     a = await bus.consumer("frames", "workers", "a")
     b = await bus.consumer("frames", "workers", "b")
@@ -104,6 +122,39 @@ async def test_a_group_splits_the_partitions_and_each_key_has_one_owner(bus: Bus
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_partition_handed_over_mid_stream_reaches_its_new_owner_in_order(
+    bus_url: str,
+) -> None:
+    # A long ack deadline: what a holds comes back only because a hands it back.
+    bus = await open_bus(bus_url.replace("ack_wait_s=1&", "ack_wait_s=30&"))
+    key = next(k for k in KEYS if partition_of(k, PARTITIONS) >= 2)  # b's half once it joins
+    partition = partition_of(key, PARTITIONS)
+    for seq in range(30):
+        await bus.publish("frames", key, str(seq).encode())
+    a = await bus.consumer("frames", "workers", "a")
+    b: Consumer | None = None
+    try:
+        got = await take(a, 1, timeout=30, ack=False)  # a fetched some: it did five of
+        done, held = got[:5], got[5:]  # them and holds the rest unacked, like a worker
+        for message in done:
+            await message.ack()
+        b = await bus.consumer("frames", "workers", "b")
+        async with asyncio.timeout(30):  # a lets go at its next renewal (Kafka: rebalance)
+            while a.owns(partition):
+                held += await a.fetch(4, 0.1)
+        for message in held:  # the worker hands back what it held, oldest first,
+            await message.nak()
+        await a.fetch(1, 0.1)  # then its reader what it had fetched ahead
+        got = await take(b, 30 - len(done), timeout=30)
+    finally:
+        await a.close()
+        if b is not None:
+            await b.close()
+        await bus.close()
+    assert [int(m.payload) for m in done] == list(range(len(done)))
+    assert [int(m.payload) for m in got] == list(range(len(done), 30))
 
 
 async def test_a_member_that_dies_without_acking_hands_its_messages_to_another(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bus.servers import nats_url, tansu
+from tests.bus.servers import nats_url, redis_url, tansu
 from tests.roles.harness import Projection, embedded_run, projection, write_clip, write_site
 
 
@@ -47,3 +47,8 @@ def kafka_servers() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def nats() -> str:
     return nats_url()
+
+
+@pytest.fixture(scope="session")
+def redis() -> str:
+    return redis_url()

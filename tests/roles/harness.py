@@ -208,6 +208,14 @@ class Role:
         self.process.kill()
         self.process.wait(10)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process holds its sockets but runs nothing (a starved or
+        suspended machine), so its leases lapse while it still thinks it owns them."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
 
 @contextlib.contextmanager
 def roles(*started: Role) -> Iterator[tuple[Role, ...]]:

@@ -23,19 +23,24 @@ from tests.roles.harness import (
 from tests.storage.databases import postgres_schema
 
 pytestmark = pytest.mark.service
-# Leases long enough that a worker starved of CPU on a loaded machine keeps its lease
-# (a lost lease moves its cameras, and a new tracker makes new event ids: see the note);
-# ack_wait <= member_ttl keeps a hand-over in order on NATS (see docs/distributed.md).
-# Kafka's session timeout has a broker floor.
-NATS_OPTIONS = "partitions=4&ack_wait_s=8&member_ttl_s=10"
-KAFKA_OPTIONS = "partitions=4&ack_wait_s=10&member_ttl_s=3"
+TRANSPORTS = ["nats", "kafka", "redis"]
+# Leases long enough that a worker starved of CPU on a loaded machine mostly keeps its
+# lease: a lapsed one is safe (test_worker_pause.py) but costs a hand-over's time.
+# ack_wait <= member_ttl keeps a hand-over in order (see docs/distributed.md).
+OPTIONS = {
+    "nats": "partitions=4&ack_wait_s=8&member_ttl_s=10",
+    "redis": "partitions=4&ack_wait_s=8&member_ttl_s=10",
+    "kafka": "partitions=4&ack_wait_s=10&member_ttl_s=3",  # a broker floor on sessions
+}
 
 
-def bus_url(transport: str, nats: str, kafka: str) -> str:
-    prefix = "t" + uuid.uuid4().hex[:10]
-    if transport == "nats":
-        return f"{nats}?{NATS_OPTIONS}&prefix={prefix}"
-    return f"kafka://{kafka}?{KAFKA_OPTIONS}&prefix={prefix}"
+def bus_url(transport: str, request: pytest.FixtureRequest, options: str = "") -> str:
+    """A fresh stream on ``transport``'s test server (its fixture, so a server that
+    cannot be reached skips the test, or fails it when services are required)."""
+    query = f"{options or OPTIONS[transport]}&prefix=t{uuid.uuid4().hex[:10]}"
+    if transport == "kafka":
+        return f"kafka://{request.getfixturevalue('kafka_servers')}?{query}"
+    return f"{request.getfixturevalue(transport)}?{query}"
 
 
 def all_done(workers: tuple[Role, ...], last_seq: dict[str, int]) -> bool:
@@ -53,15 +58,13 @@ def settled(workers: tuple[Role, ...], partitions: int) -> bool:
     return all(owned) and sum(map(len, owned)) == partitions == len(set().union(*owned))
 
 
-@pytest.mark.parametrize("transport", ["nats", "kafka"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_roles_make_the_embedded_events(
     transport: str, request: pytest.FixtureRequest, tmp_path: Path, clip: Path,
     reference: Reference,
 ) -> None:  # fmt: skip
-    nats = request.getfixturevalue("nats") if transport == "nats" else ""
-    kafka = request.getfixturevalue("kafka_servers") if transport == "kafka" else ""
     with postgres_schema() as database:
-        config = write_site(tmp_path, clip, database=database, bus=bus_url(transport, nats, kafka))
+        config = write_site(tmp_path, clip, database=database, bus=bus_url(transport, request))
         workers = tuple(Role("worker", config, "--member", f"w-{n}") for n in (1, 2))
         with roles(*workers, Role("dispatch", config)) as started:
             wait_for(lambda: all(r.ready() for r in started), 90, "every role to be ready")

@@ -17,21 +17,19 @@ from tests.roles.harness import (
     wait_for,
     write_site,
 )
-from tests.roles.test_equivalence import all_done, bus_url, settled
+from tests.roles.test_equivalence import TRANSPORTS, all_done, bus_url, settled
 from tests.storage.databases import postgres_schema
 
 pytestmark = pytest.mark.service
 
 
-@pytest.mark.parametrize("transport", ["nats", "kafka"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_killed_workers_cameras_move_without_loss_or_doubles(
     transport: str, request: pytest.FixtureRequest, tmp_path: Path, clip: Path,
     reference: Reference,
 ) -> None:  # fmt: skip
-    nats = request.getfixturevalue("nats") if transport == "nats" else ""
-    kafka = request.getfixturevalue("kafka_servers") if transport == "kafka" else ""
     with postgres_schema() as database:
-        config = write_site(tmp_path, clip, database=database, bus=bus_url(transport, nats, kafka))
+        config = write_site(tmp_path, clip, database=database, bus=bus_url(transport, request))
         victim, survivor = (Role("worker", config, "--member", f"w-{n}") for n in (1, 2))
         with roles(victim, survivor, Role("dispatch", config)) as started:
             wait_for(lambda: all(r.ready() for r in started), 90, "every role to be ready")

@@ -182,6 +182,26 @@ def test_a_looped_stream_starts_its_cooldowns_afresh() -> None:
     assert asyncio.run(flow()) == [1, 0, 1]
 
 
+def test_a_camera_forgotten_fires_for_a_new_object_with_an_old_track_id() -> None:
+    # A worker taking a camera over numbers tracks afresh: track 1 is another parcel.
+    engine = RuleEngine(rules({"on": {"zone": "dock", "event": "inside"}, "cooldown_s": 60}))
+    watch = engine.triggers[0].watch
+
+    def seen(camera: str, pts: float, tick: int) -> Observation:
+        parcel = ObservedObject("parcel", (500, 300, 600, 400), 0.9, 1)
+        return Observation("inside", camera, watch, EPOCH + pts, pts, tick, zone="dock",
+                           object=parcel)  # fmt: skip
+
+    async def flow() -> list[int]:
+        first = await engine.evaluate([seen("belt-1", 10.0, 0), seen("belt-2", 10.0, 0)])
+        engine.forget("belt-1")
+        again = await engine.evaluate([seen("belt-1", 20.0, 3)])  # a new object, track 1
+        other = await engine.evaluate([seen("belt-2", 20.0, 3)])  # still cooling
+        return [len(first), len(again), len(other)]
+
+    assert asyncio.run(flow()) == [2, 1, 0]
+
+
 def test_rule_problems_are_listed_with_their_paths() -> None:
     with pytest.raises(RuleConfigError) as info:
         RuleEngine(

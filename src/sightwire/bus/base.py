@@ -131,6 +131,18 @@ class Consumer(Protocol):
         """The partitions this member owns now (they move when members come and go)."""
         ...
 
+    @property
+    def epoch(self) -> int:
+        """Counts the times this member's hold was broken (a lapsed lease, a
+        rebalance that revoked partitions): what it kept about a partition from an
+        earlier epoch may be stale, since another member may have read it meanwhile."""
+        ...
+
+    def owns(self, partition: int) -> bool:
+        """Whether this member owns ``partition`` right now; asked again just before
+        work on one of its messages is committed. Safe to call from any thread."""
+        ...
+
     async def fetch(self, max_messages: int = 16, timeout_s: float = 1.0) -> list[Received]:
         """Up to ``max_messages`` from owned partitions; waits up to ``timeout_s`` for one."""
         ...

@@ -142,10 +142,18 @@ class KafkaConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             max_poll_interval_ms=max(1000, int(bus.options.ack_wait_s * 1000)),
         )
         self._owned: dict[Any, _Partition] = {}
+        self._epoch = 0
 
     @property
     def partitions(self) -> frozenset[int]:
         return frozenset(tp.partition for tp in self._consumer.assignment())
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def owns(self, partition: int) -> bool:
+        return partition in self.partitions
 
     async def start(self) -> KafkaConsumer:
         try:
@@ -220,6 +228,10 @@ class KafkaConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
 
     # ConsumerRebalanceListener
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Eager rebalancing revokes everything; what comes back resumes from the last
+        # commit, so the frames held unacked are replayed to a fresh tracker.
+        if revoked:
+            self._epoch += 1
         for tp in revoked:
             self._owned.pop(tp, None)
 

@@ -32,7 +32,7 @@ class _Pending:
 class _Group:
     cursors: dict[int, int] = field(default_factory=dict)
     pending: dict[tuple[int, int], _Pending] = field(default_factory=dict)
-    members: dict[str, float] = field(default_factory=dict)
+    members: dict[str, tuple[float, frozenset[int]]] = field(default_factory=dict)  # until
 
 
 class MemoryBus:
@@ -79,12 +79,13 @@ class _MemoryMembership:
     def __init__(self, group: _Group) -> None:
         self._group = group
 
-    async def renew(self, member: str, ttl_s: float) -> None:
-        self._group.members[member] = asyncio.get_running_loop().time() + ttl_s
+    async def renew(self, member: str, ttl_s: float, claims: frozenset[int]) -> None:
+        self._group.members[member] = (asyncio.get_running_loop().time() + ttl_s, claims)
 
-    async def alive(self) -> list[str]:
+    async def alive(self) -> dict[str, frozenset[int]]:
         now = asyncio.get_running_loop().time()
-        return [name for name, until in self._group.members.items() if until > now]
+        members = self._group.members.items()
+        return {name: claims for name, (until, claims) in members if until > now}
 
     async def leave(self, member: str) -> None:
         self._group.members.pop(member, None)
@@ -123,6 +124,9 @@ class _MemoryReader:
             if taken or remaining <= 0:
                 return taken
             await self.bus.wait(min(remaining, self._next_expiry(partitions, loop.time())))
+
+    async def stop(self, partitions: frozenset[int]) -> None:
+        """Nothing pulls ahead here; what was read goes back at the next fetch."""
 
     async def close(self) -> None:
         # A closing member hands its unacked messages straight back.

@@ -27,7 +27,7 @@ from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType
-from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError, NotFoundError
 from nats.js.kv import KeyValue
 
 from sightwire.bus.base import BusError, BusOptions, Received, check_names
@@ -37,6 +37,7 @@ from sightwire.bus.partitioning import partition_of
 log = logging.getLogger(__name__)
 KEY_HEADER = "Sightwire-Key"
 PREFETCH = 8  # per partition; fetched messages wait in memory with their ack clock running
+PULL_S = 1.0  # how long one pull request waits on the server for messages
 
 
 class NatsBus:
@@ -126,19 +127,30 @@ class NatsBus:
 
 
 class _KvMembership:
-    """Leases as keys of a KV bucket whose entries expire ``member_ttl_s`` after a put."""
+    """Leases as keys of a KV bucket whose entries expire ``member_ttl_s`` after a put;
+    a key's value is the partitions its member claims (``0,1,5``)."""
 
     def __init__(self, kv: KeyValue) -> None:
         self._kv = kv
 
-    async def renew(self, member: str, ttl_s: float) -> None:
-        await self._kv.put(member, b"1")  # the bucket's TTL is the lease's length
+    async def renew(self, member: str, ttl_s: float, claims: frozenset[int]) -> None:
+        value = ",".join(map(str, sorted(claims))).encode()
+        await self._kv.put(member, value)  # the bucket's TTL is the lease's length
 
-    async def alive(self) -> list[str]:
+    async def alive(self) -> dict[str, frozenset[int]]:
         try:
-            return list(await self._kv.keys())
+            names = await self._kv.keys()
         except NoKeysError:
-            return []
+            return {}
+        leases: dict[str, frozenset[int]] = {}
+        for name in names:
+            try:
+                entry = await self._kv.get(name)
+            except KeyNotFoundError:  # expired or left since the listing
+                continue
+            value = (entry.value or b"").decode()
+            leases[name] = frozenset(int(p) for p in value.split(",") if p)
+        return leases
 
     async def leave(self, member: str) -> None:
         await self._kv.purge(member)
@@ -168,6 +180,9 @@ class _NatsReader:
         self._group = group
         self._queue: asyncio.Queue[Received] = asyncio.Queue(maxsize=4 * PREFETCH)
         self._pullers: dict[int, asyncio.Task[None]] = {}
+        self._unqueued: dict[int, list[Msg]] = {}  # a cancelled puller's batch, not queued
+        self._stopped: set[int] = set()  # pullers stopped, their messages not handed back
+        self._stopping: set[int] = set()  # pullers asked to end after their request
 
     async def fetch(
         self, partitions: frozenset[int], max_messages: int, timeout_s: float
@@ -199,24 +214,60 @@ class _NatsReader:
                 return message
             await message.nak()  # fetched just before the partition moved away
 
-    async def _follow(self, partitions: frozenset[int]) -> None:
-        for partition in set(self._pullers) - partitions:
-            task = self._pullers.pop(partition)
+    async def stop(self, partitions: frozenset[int]) -> None:
+        """Stop pulling ``partitions``. What was fetched stays queued until the next
+        :meth:`fetch` hands it back (after the caller handed back what it held).
+
+        A puller ends after its pull request is done, not by cancellation: the
+        server would keep a cancelled request open and could hand the first message
+        given back to nobody (it would come again only after ``ack_wait``)."""
+        pullers = [self._pullers.pop(p) for p in sorted(partitions & set(self._pullers))]
+        if not pullers:
+            return
+        self._stopping |= partitions
+        _, late = await asyncio.wait(pullers, timeout=PULL_S + 3)
+        for task in late:  # a stuck client: cancel, and accept that a message may wait
+            log.warning("NATS %s did not stop; cancelled", task.get_name())
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if late:
+            await asyncio.wait(late, timeout=5)
+        self._stopping -= partitions
+        self._stopped |= partitions
+
+    async def _follow(self, partitions: frozenset[int]) -> None:
+        await self.stop(frozenset(self._pullers) - partitions)
+        if self._stopped:
+            stopped, self._stopped = self._stopped, set()
+            await self._hand_back(stopped, keep=partitions)
         for partition in partitions - set(self._pullers):
             task = asyncio.create_task(self._pull(partition), name=f"nats-pull:{partition}")
             self._pullers[partition] = task
 
+    async def _hand_back(self, stopped: set[int], keep: frozenset[int]) -> None:
+        """Nak what was fetched of ``stopped`` partitions, oldest first (the queue,
+        then what a cancelled puller had not queued), so the next owner gets it in
+        order; queued messages of partitions owned again stay."""
+        queued = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
+        back = [m for m in queued if m.partition in stopped and m.partition not in keep]
+        for message in queued:  # no await in this loop: the queue is not ours meanwhile
+            if not (message.partition in stopped and message.partition not in keep):
+                self._queue.put_nowait(message)
+        for message in back:
+            await message.nak()
+        for partition in stopped:
+            for raw in self._unqueued.pop(partition, []):
+                with contextlib.suppress(NatsError):
+                    await raw.nak()
+
     async def _pull(self, partition: int) -> None:
         subscription: JetStreamContext.PullSubscription | None = None
         try:
-            while True:
+            # nats-py may swallow a cancellation and return
+            while partition not in self._stopping and not cancelled():
                 try:
                     if subscription is None:
                         subscription = await self._bus.pull(self._stream, self._group, partition)
-                    batch = await subscription.fetch(PREFETCH, timeout=2.0)
+                    batch = await subscription.fetch(PREFETCH, timeout=PULL_S)
                 except (NatsTimeout, TimeoutError):  # nats-py raises either, by the path taken
                     if cancelled():  # nats-py turned our cancellation into a timeout
                         raise asyncio.CancelledError from None
@@ -228,12 +279,26 @@ class _NatsReader:
                     subscription = None
                     await asyncio.sleep(1.0)
                     continue
-                for message in batch:
-                    await self._queue.put(self._received(message, partition))
+                await self._enqueue(batch, partition)
         finally:
             if subscription is not None:
                 with contextlib.suppress(NatsError):
                     await subscription.unsubscribe()
+
+    async def _enqueue(self, batch: list[Msg], partition: int) -> None:
+        """Queue ``batch``; if the partition is dropped meanwhile, leave the rest for
+        :meth:`_hand_back`, which returns it after what was queued before it."""
+        for n, message in enumerate(batch):
+            try:
+                if cancelled():  # nats-py returned the batch, having eaten the cancellation
+                    raise asyncio.CancelledError
+                if partition in self._stopping and self._queue.full():
+                    self._unqueued[partition] = batch[n:]  # nobody may be reading now
+                    return
+                await self._queue.put(self._received(message, partition))
+            except asyncio.CancelledError:
+                self._unqueued[partition] = batch[n:]
+                raise
 
     def _received(self, message: Msg, partition: int) -> Received:
         key = (message.headers or {}).get(KEY_HEADER, "")

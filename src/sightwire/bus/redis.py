@@ -4,7 +4,8 @@ Layout, for stream ``frames`` and prefix ``sightwire``: one Redis stream per
 partition, ``sightwire:frames:<partition>`` (fields ``k`` = key, ``d`` = payload,
 trimmed to about ``MAXLEN`` entries), a consumer group per Sightwire group, and
 member leases in the sorted set ``sightwire:frames:<group>:members`` (score = expiry
-in Redis's own clock). A member reads its partitions with XREADGROUP, acks with XACK,
+in Redis's own clock) with each member's claimed partitions in the hash
+``sightwire:frames:<group>:claims``. A member reads its partitions with XREADGROUP, acks with XACK,
 and takes over entries left pending longer than ``ack_wait_s`` with XAUTOCLAIM —
 that is how a dead member's messages come back. Entries delivered ``max_deliver``
 times go to ``sightwire:frames:dead``.
@@ -15,7 +16,9 @@ times go to ``sightwire:frames:dead``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -71,19 +74,35 @@ class _ZsetMembership:
     def __init__(self, client: aioredis.Redis, key: str) -> None:
         self._client = client
         self._key = key
+        self._claims = f"{key.removesuffix(':members')}:claims"
 
-    async def renew(self, member: str, ttl_s: float) -> None:
+    async def renew(self, member: str, ttl_s: float, claims: frozenset[int]) -> None:
         now = await _now_ms(self._client)
-        await self._client.zadd(self._key, {member: now + int(ttl_s * 1000)})
-        await self._client.zremrangebyscore(self._key, "-inf", now)  # tidy expired leases
+        expired: Any = await self._client.zrangebyscore(self._key, "-inf", now)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._claims, member, ",".join(map(str, sorted(claims))))
+            pipe.zadd(self._key, {member: now + int(ttl_s * 1000)})
+            if expired:  # tidy the leases of members gone for good
+                pipe.zrem(self._key, *expired)
+                pipe.hdel(self._claims, *expired)
+            await pipe.execute()
 
-    async def alive(self) -> list[str]:
+    async def alive(self) -> dict[str, frozenset[int]]:
         now = await _now_ms(self._client)
         names: Any = await self._client.zrangebyscore(self._key, now, "+inf")
-        return [name.decode() for name in names]
+        if not names:
+            return {}
+        values: Any = await self._client.hmget(self._claims, names)
+        return {
+            name.decode(): frozenset(int(p) for p in (value or b"").decode().split(",") if p)
+            for name, value in zip(names, values, strict=True)
+        }
 
     async def leave(self, member: str) -> None:
-        await self._client.zrem(self._key, member)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key, member)
+            pipe.hdel(self._claims, member)
+            await pipe.execute()
 
 
 class _RedisSettle:
@@ -121,6 +140,7 @@ class _RedisReader:
         self._bus = bus
         self._ready: set[int] = set()  # partitions whose group exists
         self._reclaimed: dict[int, float] = {}
+        self._ahead: deque[Received] = deque()  # read beyond a fetch's limit, in order
 
     def name(self, partition: int) -> str:
         return self._bus.stream_key(self.stream, partition)
@@ -129,11 +149,13 @@ class _RedisReader:
         self, partitions: frozenset[int], max_messages: int, timeout_s: float
     ) -> list[Received]:
         if not partitions:
-            await asyncio.sleep(timeout_s)  # nothing owned yet: wait like an empty read
+            await self._take_ahead(partitions, 0)
+            await asyncio.sleep(timeout_s)  # nothing owned: wait like an empty read
             return []
         try:
             await self._create_groups(partitions)
             out = await self._reclaim(partitions, max_messages)
+            out = out or await self._take_ahead(partitions, max_messages)
             if out:
                 return out
             streams: dict[Any, Any] = {self.name(p): ">" for p in sorted(partitions)}
@@ -143,14 +165,35 @@ class _RedisReader:
             )
         except RedisError as exc:
             raise BusError(f"Redis read of {self.stream}: {exc}") from exc
-        return [
+        received = [
             self._received(int(name.rsplit(b":", 1)[1]), entry_id, fields, 1)
             for name, entries in reply or []
             for entry_id, fields in entries
-        ][:max_messages]
+        ]
+        self._ahead.extend(received[max_messages:])  # COUNT is per stream: keep the rest
+        return received[:max_messages]
+
+    async def _take_ahead(self, partitions: frozenset[int], limit: int) -> list[Received]:
+        """Up to ``limit`` of what was read ahead; the rest of partitions no longer
+        owned goes back."""
+        kept: deque[Received] = deque()
+        for message in self._ahead:
+            if message.partition in partitions:
+                kept.append(message)
+            else:
+                await message.nak()  # its partition moved away meanwhile
+        self._ahead = kept
+        return [kept.popleft() for _ in range(min(limit, len(kept)))]
+
+    async def stop(self, partitions: frozenset[int]) -> None:
+        """Nothing pulls ahead here; what was read goes back at the next fetch."""
 
     async def close(self) -> None:
-        """Nothing is fetched ahead; pending entries come back through XAUTOCLAIM."""
+        """Hand back what was read ahead; other pending entries come back through
+        XAUTOCLAIM."""
+        while self._ahead:
+            with contextlib.suppress(RedisError):
+                await self._ahead.popleft().nak()
 
     async def _create_groups(self, partitions: frozenset[int]) -> None:
         for partition in partitions - self._ready:

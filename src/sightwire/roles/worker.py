@@ -3,7 +3,9 @@
 A worker is one member of the bus group (``bus.group``) on ``bus.stream``. It owns
 the cameras of its partitions: a camera's analysers and tracker are built on its
 first frame here, and dropped (with its scene analysis) when its partition moves
-away, so a camera's tracker state lives in exactly one process. A frame is acked
+away or the worker's hold on it was broken (``Consumer.epoch``), so a camera's
+tracker state lives in exactly one process and never outlives a gap in what it saw.
+Ownership is asked again just before a frame's events are committed. A frame is acked
 only after its events are committed to the store, so a killed worker's frames come
 again to whoever takes its partitions; the events of such a frame get the same
 deterministic ids (:func:`~sightwire.roles.record.with_derived_ids`) and the store
@@ -57,7 +59,25 @@ class _Camera:
     redactor: Redactor | None
     last: tuple[int, float] | None = None  # (seq, captured_at) of the last frame done
     partition: int = 0
+    epoch: int = 0  # the consumer's epoch when the camera was taken over
     held: deque[Received] = field(default_factory=deque)  # done, left unacked on purpose
+
+
+class _NotOwnedError(Exception):
+    """The frame's partition moved away (or the hold broke) while it was worked on."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """Whose frame this is: asked again just before its events are committed."""
+
+    consumer: Consumer
+    partition: int
+    epoch: int
+
+    def check(self) -> None:
+        if self.consumer.epoch != self.epoch or not self.consumer.owns(self.partition):
+            raise _NotOwnedError(self.partition)
 
 
 def member_name() -> str:
@@ -79,6 +99,7 @@ class Worker:
         self.recorder = EventRecorder(config)
         self.cameras: dict[str, _Camera] = {}
         self.partitions: frozenset[int] = frozenset()
+        self.epoch = 0
         self.consumer: Consumer | None = None
 
     @property
@@ -95,10 +116,13 @@ class Worker:
         next_progress = time.monotonic() + PROGRESS_S
         try:
             while not stop.is_set():
+                # Following before the fetch hands a dropped camera's held frames back
+                # before the reader hands back the newer ones it fetched.
+                await self._follow(consumer)
                 messages = await consumer.fetch(max_messages=16, timeout_s=0.5)
-                self._follow(consumer.partitions)
                 for message in messages:
-                    await self._handle(message)
+                    await self._follow(consumer)
+                    await self._handle(message, consumer)
                 if time.monotonic() >= next_progress:
                     next_progress += PROGRESS_S
                     self._progress()
@@ -109,26 +133,35 @@ class Worker:
             self._close()
         return self.stats
 
-    def _follow(self, partitions: frozenset[int]) -> None:
-        """Drop the state of cameras whose partition moved away."""
-        if partitions == self.partitions:
+    async def _follow(self, consumer: Consumer) -> None:
+        """Let go of cameras whose partition moved away, or all of them when the
+        hold was broken (another worker may have read their frames meanwhile)."""
+        partitions, epoch = consumer.partitions, consumer.epoch
+        if partitions == self.partitions and epoch == self.epoch:
             return
         gained, lost = partitions - self.partitions, self.partitions - partitions
-        self.partitions = partitions
+        if epoch != self.epoch:
+            log.warning("hold on partitions broken (epoch %d); starting every camera afresh",
+                        epoch)  # fmt: skip
+        self.partitions, self.epoch = partitions, epoch
         self.stats.partitions = sorted(partitions)
         log.info("partitions: gained %s, lost %s", sorted(gained), sorted(lost))
         for name, camera in list(self.cameras.items()):
-            if camera.partition not in partitions:
-                self._reset(name)
+            if camera.partition not in partitions or camera.epoch != epoch:
+                await self._let_go(name)
 
-    def _reset(self, name: str) -> None:
-        """Forget a camera's tracks and watches; its next frame here starts afresh.
+    async def _let_go(self, name: str) -> None:
+        """Forget a camera's tracks and watches, and hand its held frames back, oldest
+        first, so its next owner replays them before newer ones."""
+        camera = self.cameras.pop(name, None)
+        self.events.start_afresh(name, self.config.cameras[name])
+        for message in camera.held if camera is not None else ():
+            await message.nak()
 
-        Its held frames stay unacked: they go to the camera's next owner."""
-        self.cameras.pop(name, None)
-        self.events.replace_camera(name, self.config.cameras[name])
-
-    async def _handle(self, message: Received) -> None:
+    async def _handle(self, message: Received, consumer: Consumer) -> None:
+        if not consumer.owns(message.partition):
+            await message.nak()  # fetched just before the partition moved away
+            return
         try:
             packet = FramePacket.decode(message.payload)
         except MessageError as exc:
@@ -140,10 +173,17 @@ class Worker:
             await _ack(message)
             return
         try:
-            done = await asyncio.to_thread(self._process, packet, message.partition)
+            owner = _Owner(consumer, message.partition, self.epoch)
+            done = await asyncio.to_thread(self._process, packet, owner)
+        except _NotOwnedError:
+            log.info("partition moved during the frame; handing it back",
+                     extra={"camera": packet.camera})  # fmt: skip
+            await self._let_go(packet.camera)
+            await message.nak()
+            return
         except Exception:  # the store is away (or a bug): the frame comes again
             log.exception("frame not recorded; handing it back", extra={"camera": packet.camera})
-            self._reset(packet.camera)  # its rule state moved on; start afresh on redelivery
+            await self._let_go(packet.camera)  # its rule state moved on; afresh on redelivery
             await message.nak()
             return
         camera = self.cameras.get(packet.camera)
@@ -156,11 +196,12 @@ class Worker:
         while len(camera.held) > self.config.bus.replay_frames:
             await _ack(camera.held.popleft())
 
-    def _process(self, packet: FramePacket, partition: int) -> bool:
+    def _process(self, packet: FramePacket, owner: _Owner) -> bool:
         """Analyse one frame, evaluate the rules and commit its events (a thread).
 
-        Returns False for a frame done here already (its ack was late or lost)."""
-        camera = self._camera(packet.camera, partition)
+        Returns False for a frame done here already (its ack was late or lost); raises
+        :class:`_NotOwnedError` when the partition moved before the commit."""
+        camera = self._camera(packet.camera, owner)
         last = camera.last  # a restarted ingest counts seq from 0 again, with later times
         if last is not None and packet.seq <= last[0] and packet.captured_at <= last[1]:
             self.stats.duplicate_frames += 1
@@ -178,6 +219,7 @@ class Worker:
             frame = camera.redactor.redact(frame, detections)
         result = FrameResult(frame, None, detections, skipped=edge.idle)
         outcomes = with_derived_ids(self.config.site, self.events.process(packet.camera, result))
+        owner.check()  # a worker paused past its lease must not commit what it saw before
         new = self.recorder.record(outcomes, result)
         camera.last = (packet.seq, packet.captured_at)
         self.stats.last_seq[packet.camera] = packet.seq
@@ -189,14 +231,16 @@ class Worker:
                      "event_id": outcome.event.id, "rule": outcome.rule})  # fmt: skip
         return True
 
-    def _camera(self, name: str, partition: int) -> _Camera:
+    def _camera(self, name: str, owner: _Owner) -> _Camera:
         camera = self.cameras.get(name)
         if camera is None:
+            partition = owner.partition
             config = self.config.cameras[name]
             privacy = config.privacy.model_copy(update={"faces": "off", "plates": "off"})
             redactor = Redactor(privacy)  # faces and plates were covered at the edge
             analysers = build_analysers(config, self.models)
-            camera = _Camera(analysers, redactor if redactor.active else None, None, partition)
+            active = redactor if redactor.active else None
+            camera = _Camera(analysers, active, partition=partition, epoch=owner.epoch)
             self._name_model(name)
             self.cameras[name] = camera
             log.info("camera taken over", extra={"camera": name, "partition": partition})

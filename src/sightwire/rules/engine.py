@@ -280,6 +280,14 @@ class RuleEngine:
         )
         return RuleOutcome(event, tuple(rule.config.actions), rule.name, observation)
 
+    def forget(self, camera: str) -> None:
+        """Drop everything the rules remember of ``camera`` (cooldowns, debounce runs,
+        its clock): its tracks are numbered afresh from here, so an old cooldown
+        must not silence a new object that happens to get the same track id."""
+        self._last.pop(camera, None)
+        for rule in self.rules:
+            rule.gate.forget(camera)
+
     def _prune(self) -> None:
         for camera, (pts, tick) in self._last.items():
             for rule in self.rules:

@@ -48,6 +48,18 @@ class RuleRunner:
         with self._lock:
             return run_to_end(self.engine.evaluate(observations))
 
+    def forget(self, camera: str) -> None:
+        """:meth:`RuleEngine.forget`, on the thread that evaluates the rules."""
+        if self.inline:
+            with self._lock:
+                self.engine.forget(camera)
+            return
+
+        async def forget() -> None:
+            self.engine.forget(camera)
+
+        self.loop.call(forget())
+
 
 def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
     """The result of a coroutine that never suspends, run on this thread.
@@ -86,6 +98,13 @@ class CameraEvents:
         """Analyse ``camera`` with new zones and lines from its next frame on (the
         zone editor's hook). Its watches start afresh: tracks and timers reset."""
         self.scenes[camera] = SceneAnalysis(camera, config, self.engine.triggers)
+
+    def start_afresh(self, camera: str, config: CameraConfig) -> None:
+        """Forget all of ``camera``: its scene and what the rules remember of its
+        objects. For a camera whose tracker starts over (a worker taking it over),
+        where track ids are numbered afresh."""
+        self.replace_camera(camera, config)
+        self.rules.forget(camera)
 
     def process(self, camera: str, result: FrameResult) -> list[RuleOutcome]:
         """Observe ``result`` and evaluate the rules; the events also land in
