@@ -1,6 +1,7 @@
 """Events through the run loop's path: rules → store → outbox → dispatcher → signed webhook.
 
-``python -m benchmarks.events [--events N] [--rounds R] [--rate R] [--shape S] [--packs]``
+``python -m benchmarks.events [--events N] [--rounds R] [--rate R] [--shape S] [--packs]
+[--own-process]``
 prints the figures; ``run()`` returns them as dicts (in the style of :class:`Comparison`).
 
 - **throughput**: camera threads hand frames of rule observations to the rule engine
@@ -18,8 +19,10 @@ prints the figures; ``run()`` returns them as dicts (in the style of :class:`Com
   alternated in the same run, is the run loop's path before group commit and
   hand-over (``record`` one event a transaction, the frame's JPEG encoded and stored
   per event in a file, the dispatcher claiming every delivery by query), with the
-  same webhook action. Target: >= 2,000 events/s on 2 cores with
-  SQLite.
+  same webhook action. ``--own-process``: the run loop's path with the dispatcher in
+  the camera process (baseline) against ``delivery.own_process`` (the delivery
+  process's CPU counted too), and the latency run with it. Target: >= 2,000 events/s
+  on 2 cores with SQLite.
 - **client**: the webhook's HTTP client alone, httpx (before) against aiohttp's
   ``PostPool`` (now), CPU per request at the dispatcher's concurrency.
 - **latency**: one camera, one event a frame at a steady rate well under capacity;
@@ -140,7 +143,7 @@ def _stats(port: int) -> dict[str, int]:
 # --- the pipeline side --------------------------------------------------------------
 
 
-def _config(folder: Path, port: int, cameras: int) -> SightwireConfig:
+def _config(folder: Path, port: int, cameras: int, own_process: bool = False) -> SightwireConfig:
     names = "\n".join(
         f"  cam-{i}: {{source: upload, analyse: [{{track: {{}}}}], "
         f"lines: {{exit: [[160, 0], [160, 240]]}}}}"
@@ -156,7 +159,7 @@ rules:
   - {{name: parcel.exit, on: {{line: exit}}, when: "object.length_mm > 100.0"}}
 webhooks:
   - {{url: "http://127.0.0.1:{port}/hook", secret: "${{BENCH_SECRET}}"}}
-delivery: {{concurrency: {CONCURRENCY}}}
+delivery: {{concurrency: {CONCURRENCY}, own_process: {str(own_process).lower()}}}
 """
     return parse_config(text, "bench.yaml", {"BENCH_SECRET": SECRET})
 
@@ -209,6 +212,11 @@ def _record_new(output: EventOutput, outcomes: list[RuleOutcome], result: FrameR
 
 def _record_files(output: EventOutput, outcomes: list[RuleOutcome], result: FrameResult) -> None:
     """The run loop's path with a file a snapshot (``_measure`` switches packs off)."""
+    _record_new(output, outcomes, result)
+
+
+def _record_split(output: EventOutput, outcomes: list[RuleOutcome], result: FrameResult) -> None:
+    """The run loop's path with ``delivery.own_process`` (``_measure`` switches it on)."""
     _record_new(output, outcomes, result)
 
 
@@ -279,12 +287,12 @@ def _measure(
     record: Record,
     pace_s: float,
 ) -> Pass:
-    config = _config(folder, port, cameras)
+    config = _config(folder, port, cameras, own_process=record is _record_split)
     loop = EventLoopThread().start()
     output = EventOutput(config, loop, hand_over=record is not _record_old)
     blobs = output.store.blobs
     assert isinstance(blobs, FileBlobStore)
-    blobs.packs = record is _record_new  # before: a file a snapshot
+    blobs.packs = record in (_record_new, _record_split)  # before: a file a snapshot
     engine = RuleEngine.from_config(config)
     evaluate: Evaluate = RuleRunner(engine, loop).evaluate
     if record is _record_old:  # before: every frame handed to the loop and back
@@ -298,13 +306,14 @@ def _measure(
         )
         for name in config.cameras
     ]
-    start, start_cpu = time.perf_counter(), _cpu_seconds()
+    start, start_cpu = time.perf_counter(), _cpu_seconds() + _delivery_cpu(output)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     left = output.drain(timeout=120)
-    measured = Pass(time.perf_counter() - start, _cpu_seconds() - start_cpu)
+    cpu = _cpu_seconds() + _delivery_cpu(output) - start_cpu
+    measured = Pass(time.perf_counter() - start, cpu)
     output.close()
     blobs.close()
     loop.stop()
@@ -315,30 +324,49 @@ def _measure(
     return measured
 
 
+def _delivery_cpu(output: EventOutput) -> float:
+    """CPU seconds of the delivery process so far (0 without one): it is part of the
+    cost of an event, though not of this process."""
+    pid = output.deliveries.pid if output.deliveries is not None else None
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+# What each mode of ``_throughput`` compares: (baseline, its name, candidate, its name).
+MODES: dict[str, tuple[Record, str, Record, str]] = {
+    "old": (_record_old, "one transaction an event, by query",
+            _record_new, "group commit + hand-over + packs"),
+    "packs": (_record_files, "a file a snapshot", _record_new, "snapshot packs"),
+    "split": (_record_new, "deliveries in the camera process",
+              _record_split, "deliveries in their own process (delivery.own_process)"),
+}  # fmt: skip
+
+
 def _throughput(
     port: int,
     count: int,
     rounds: int,
     shapes: tuple[tuple[int, int, bool], ...] = SHAPES,
-    packs: bool = False,
+    mode: str = "old",
 ) -> list[Comparison]:
-    """Per shape: the path before group commit against now; ``packs``: now with a
-    snapshot file per frame against now with pack files."""
-    baseline = _record_files if packs else _record_old
+    """Per shape, the two sides of ``mode`` (see ``MODES``), alternated."""
+    baseline, baseline_name, candidate, candidate_name = MODES[mode]
     comparisons = []
     for cameras, per_frame, snapshots in shapes:
         comparison = Comparison(
             name=f"rules → outbox → signed webhook, SQLite, {cameras} camera(s) x "
             f"{per_frame} events a frame, {'a' if snapshots else 'no'} snapshot a frame",
-            baseline="a file a snapshot" if packs else "one transaction an event, by query",
-            candidate="snapshot packs" if packs else "group commit + hand-over + packs",
+            baseline=baseline_name,
+            candidate=candidate_name,
             units=count,
             unit="event",
             target=">= 2000 events/s",
         )
         for i in range(rounds):  # alternate, so that load changes hit both sides
             sides = [(baseline, comparison.baseline_s, comparison.baseline_cpu_s)]
-            sides.append((_record_new, comparison.candidate_s, comparison.candidate_cpu_s))
+            sides.append((candidate, comparison.candidate_s, comparison.candidate_cpu_s))
             for record, wall, cpu in sides if i % 2 == 0 else reversed(sides):
                 with tempfile.TemporaryDirectory() as tmp:
                     shape = (cameras, per_frame, snapshots)
@@ -349,10 +377,11 @@ def _throughput(
     return comparisons
 
 
-def _latency(port: int, rate: float) -> dict[str, Any]:
-    """Capture → acknowledged at ``rate`` events/s (one a frame), through the new path."""
+def _latency(port: int, rate: float, record: Record = _record_new) -> dict[str, Any]:
+    """Capture → acknowledged at ``rate`` events/s (one a frame), through the new path
+    (``_record_split``: with deliveries in their own process)."""
     with tempfile.TemporaryDirectory() as tmp:
-        _pass(Path(tmp), port, (1, 1, True), int(rate * 5), _record_new, pace_s=1 / rate)
+        _pass(Path(tmp), port, (1, 1, True), int(rate * 5), record, pace_s=1 / rate)
         db = open_database(f"sqlite:///{tmp}/events.db")
         query = (
             select(deliveries.c.delivered_at, events.c.captured_at, delivery_attempts.c.latency_ms)
@@ -365,7 +394,8 @@ def _latency(port: int, rate: float) -> dict[str, Any]:
     total = sorted((r.delivered_at - r.captured_at) * 1000 for r in rows)
     share = sorted((r.delivered_at - r.captured_at) * 1000 - r.latency_ms for r in rows)
     return {
-        "name": f"capture to action at {rate:g} events/s, SQLite",
+        "name": f"capture to action at {rate:g} events/s, SQLite"
+        + (", deliveries in their own process" if record is _record_split else ""),
         "p50_ms": _percentile(total, 0.5),
         "p99_ms": _percentile(total, 0.99),
         "framework_p50_ms": _percentile(share, 0.5),
@@ -451,7 +481,7 @@ def run(
     rate: float = 200.0,
     shapes: tuple[tuple[int, int, bool], ...] = SHAPES,
     only_throughput: bool = False,
-    packs: bool = False,
+    mode: str = "old",
 ) -> list[dict[str, Any]]:
     """Throughput per shape (median of ``rounds``, both sides) and latency at ``rate``;
     ``only_throughput`` skips the client comparison and the latency run."""
@@ -460,7 +490,9 @@ def run(
     receiver.start()
     try:
         port = ports.get(timeout=30)
-        rows = [_row(c) for c in _throughput(port, count, rounds, shapes, packs)]
+        rows = [_row(c) for c in _throughput(port, count, rounds, shapes, mode)]
+        if mode == "split":
+            rows.append(_latency(port, rate, _record_split))
         if not only_throughput:
             rows.append(_client_row(_clients(port, rounds)))
             rows.append(_latency(port, rate))
@@ -488,10 +520,17 @@ def main() -> None:
         action="store_true",
         help="throughput only: a snapshot file per frame (baseline) against pack files",
     )
+    parser.add_argument(
+        "--own-process",
+        action="store_true",
+        help="throughput and latency: deliveries in the camera process (baseline) against "
+        "delivery.own_process",
+    )
     args = parser.parse_args()
     shapes = tuple(args.shape) if args.shape else SHAPES
-    only = bool(args.shape) or args.packs
-    rows = run(args.events, args.rounds, args.rate, shapes, only, args.packs)
+    only = bool(args.shape) or args.packs or args.own_process
+    mode = "packs" if args.packs else "split" if args.own_process else "old"
+    rows = run(args.events, args.rounds, args.rate, shapes, only, mode)
     print(json.dumps(rows, indent=2))
 
 

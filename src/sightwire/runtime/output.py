@@ -22,6 +22,7 @@ detections near a model's threshold go to the active-learning sampler
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 import cv2
@@ -37,6 +38,7 @@ from sightwire.review.sampler import ActiveLearningSampler
 from sightwire.review.store import ReviewQueue
 from sightwire.rules import RuleOutcome
 from sightwire.runtime.clips import ClipRecorder, clip_key
+from sightwire.runtime.delivery_process import DeliveryProcess
 from sightwire.runtime.event_loop import EventLoopThread
 from sightwire.runtime.pipeline import FrameResult
 from sightwire.storage.blobs import BlobStore
@@ -59,7 +61,14 @@ class EventOutput:
         self.actions = build_actions(config)
         self.webhooks = [name for name in self.actions if name.startswith("webhook:")]
         self.webhooks += [hook.name for hook in config.webhooks if hook.name]
-        self.dispatcher = Dispatcher(self.store, self.actions, config.delivery, hand_over=hand_over)
+        self.dispatcher: Dispatcher | None = None
+        self.deliveries: DeliveryProcess | None = None
+        if config.delivery.own_process:
+            self.deliveries = DeliveryProcess(config, loop)
+        else:
+            self.dispatcher = Dispatcher(
+                self.store, self.actions, config.delivery, hand_over=hand_over
+            )
         self.writer = GroupWriter(self.store)
         self.clips = _clip_recorders(config, self.store)
         self.review = ReviewQueue(self.store.db)
@@ -68,7 +77,8 @@ class EventOutput:
         self.loop.call(self._start())
 
     async def _start(self) -> None:
-        await self.dispatcher.__aenter__()
+        if self.dispatcher is not None:
+            await self.dispatcher.__aenter__()
 
     def record(self, outcome: RuleOutcome, result: FrameResult) -> None:
         """Record one outcome (see :meth:`record_frame`); raises if it was not recorded."""
@@ -105,6 +115,8 @@ class EventOutput:
             clips.append(key)
             items.append(NewEvent(event, self._destinations(outcome), jpeg))
         recorded = self.writer.record(items)
+        if self.deliveries is not None:
+            self.deliveries.wake()
         answers: list[tuple[RuleOutcome, Exception | None]] = []
         for outcome, key, stored in zip(outcomes, clips, recorded, strict=True):
             error = stored if isinstance(stored, Exception) else None
@@ -140,14 +152,22 @@ class EventOutput:
 
     def drain(self, timeout: float) -> int:
         """Wait until every delivery is made; return how many are still pending."""
-        return self.loop.call(self.dispatcher.wait_delivered(timeout))
+        if self.dispatcher is not None:
+            return self.loop.call(self.dispatcher.wait_delivered(timeout))
+        deadline = time.monotonic() + timeout
+        while (left := self.store.pending(list(self.actions))) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return left
 
     def close(self) -> None:
         """Finish pending clips, then stop the dispatcher (deliveries in flight finish
         or are made due again)."""
         for recorder in self.clips.values():
             recorder.close(CLIP_CLOSE_TIMEOUT_S)
-        self.loop.call(self.dispatcher.stop(timeout=2.0))
+        if self.deliveries is not None:
+            self.deliveries.close()
+        if self.dispatcher is not None:
+            self.loop.call(self.dispatcher.stop(timeout=2.0))
         for action in self.actions.values():
             self.loop.call(action.close())
 
