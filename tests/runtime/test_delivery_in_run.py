@@ -55,7 +55,10 @@ def erp() -> Iterator[Erp]:
     receiver.server.shutdown()
 
 
-def test_run_until_end_delivers_every_event_signed(tmp_path: Path, erp: Erp) -> None:
+@pytest.mark.parametrize("own_process", [False, True], ids=["one-process", "own-process"])
+def test_run_until_end_delivers_every_event_signed(
+    tmp_path: Path, erp: Erp, own_process: bool
+) -> None:
     clip = tmp_path / "belt.mp4"
     write_conveyor(clip, seconds=16, parcels=4, seed=9)
     config = tmp_path / "site.yaml"
@@ -77,6 +80,7 @@ rules:
   - {{name: parcel.exit, on: {{line: exit, class: parcel}}}}
 webhooks:
   - {{url: "${{ERP_URL}}", secret: "${{ERP_SECRET}}", types: ["com.sightwire.parcel.*"]}}
+delivery: {{own_process: {str(own_process).lower()}}}
 """)
     env = {**os.environ, "ERP_URL": erp.url, "ERP_SECRET": SECRET}
     sightwire = [sys.executable, "-m", "sightwire"]

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -103,8 +104,12 @@ class DeliveryProcess:
         self.wake()  # deliveries left from before (a restart) are due now
         log.info("deliveries from process %d", self._process.pid)
 
+    def _close_wake(self) -> None:
+        self._wake_fd = -1  # first: a wake() meanwhile must not write to a reused number
+        self._wake.close()
+
     def _stop_child(self, timeout: float) -> None:
-        self._wake.close()  # the child sees the end of the pipe and stops
+        self._close_wake()  # the child sees the end of the pipe and stops
         self._process.join(timeout + 5)  # its own stop waits up to `timeout` for attempts
         if self._process.is_alive():
             log.warning("delivery process %d did not stop; killed", self._process.pid)
@@ -126,7 +131,7 @@ class DeliveryProcess:
                 self._process.pid,
                 self._process.exitcode,
             )
-            self._wake.close()
+            self._close_wake()
             self.restarts += 1
             self._start()
 
@@ -179,6 +184,7 @@ def serve(
 ) -> None:
     """The child process: dispatch until the camera process closes the wake pipe."""
     configure_logging(*logs)  # type: ignore[arg-type]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the camera process stops us
     try:
         asyncio.run(_dispatch(config, wake, relay))
     finally:
@@ -206,6 +212,7 @@ async def _dispatch(config: SightwireConfig, wake: Connection, relay: Connection
 
     async with dispatcher:
         loop.add_reader(wake.fileno(), readable)
+        loop.add_signal_handler(signal.SIGTERM, ended.set)  # a stop for the whole group
         relay.send([])  # ready
         sender = asyncio.create_task(_relay_forever(metrics, relay))
         await ended.wait()
