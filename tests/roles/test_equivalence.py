@@ -75,6 +75,7 @@ def test_roles_make_the_embedded_events(
             events = stored_events(database)
             wait_for(lambda: len(delivered(tmp_path)) >= len(events), 60, "every delivery")
             stats = [w.stats() for w in workers]
+            pages = [w.get("/metrics")[1] for w in workers]
     assert projection(events) == reference.projection
     assert len({e.id for e in events}) == len(events)
     assert sorted(delivered(tmp_path)) == sorted(e.id for e in events)
@@ -88,3 +89,7 @@ def test_roles_make_the_embedded_events(
     assert not finished[0] & finished[1]
     for owned, mine in zip(stats, finished, strict=True):
         assert {partition_of(camera, 4) for camera in mine} <= set(owned["partitions"])
+    for worker_stats, page in zip(stats, pages, strict=True):  # every frame done is timed
+        done = worker_stats["frames"]
+        assert f"sightwire_worker_frame_seconds_count {float(done)}" in page
+        assert f"sightwire_worker_lag_seconds_count {float(done)}" in page

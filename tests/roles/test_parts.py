@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from sightwire.roles.record import EventRecorder, with_derived_ids
 from sightwire.rules import RuleOutcome
 from sightwire.runtime.pipeline import FrameResult
 from tests.bus.servers import free_port
+from tests.service import require_service
 
 
 def test_the_buffer_keeps_order_across_a_restart_and_drops_the_oldest_at_its_cap(
@@ -116,7 +119,17 @@ def test_health_answers_the_probes() -> None:
     healthz, not_ready, stats, missing, is_ready, metrics = asyncio.run(probe())
     assert healthz == (200, "ok\n") and not_ready[0] == 503 and missing[0] == 404
     assert json.loads(stats[1]) == {"frames": 3} and is_ready == (200, "ready\n")
-    assert metrics == (200, "sightwire_role_frames 3\n")
+    assert metrics[0] == 200
+    assert "# TYPE sightwire_role_frames gauge\nsightwire_role_frames 3\n" in metrics[1]
+    assert "# TYPE sightwire_capture_to_action_seconds histogram" in metrics[1]  # the registry's
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        require_service("promtool not installed (Debian package prometheus)")
+        return
+    checked = subprocess.run([promtool, "check", "metrics"], input=metrics[1].encode(),
+                             capture_output=True, timeout=30)  # fmt: skip
+    problems = (checked.stdout + checked.stderr).decode()
+    assert checked.returncode == 0 and not problems.strip(), problems
 
 
 def get(url: str) -> tuple[int, str]:

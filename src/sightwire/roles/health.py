@@ -6,7 +6,9 @@ answers 200 while the process runs its loop; ``/readyz`` answers 200 while the
 role's ``ready()`` says so (its bus or database answers), 503 otherwise;
 ``/stats`` gives the role's counters as JSON (frames, events, last frame per camera),
 and ``/metrics`` the same numbers in Prometheus' text format (``sightwire_<role>_<name>``;
-per-camera values labelled), for the chart's ServiceMonitor.
+per-camera values labelled) followed by the process's Sightwire registry (events
+recorded, deliveries, capture-to-action latency, a worker's frame time and lag), for
+the chart's ServiceMonitor.
 
 >>> # server = await serve_health(8081, ready=lambda: role.ready)
 >>> # ... later: server.close(); await server.wait_closed()
@@ -20,6 +22,10 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from prometheus_client import generate_latest
+
+from sightwire.events.metrics import sightwire_registry
 
 log = logging.getLogger("sightwire.health")
 READ_TIMEOUT_S = 5.0
@@ -65,7 +71,8 @@ def _status(
     if path == b"/stats" and stats is not None:
         return "200 OK", json.dumps(stats()) + "\n"
     if path == b"/metrics" and stats is not None:
-        return "200 OK", prometheus_text(role, stats())
+        registry = generate_latest(sightwire_registry()).decode()
+        return "200 OK", prometheus_text(role, stats()) + registry
     if path == b"/readyz":
         try:
             is_ready = ready()
@@ -80,16 +87,25 @@ def prometheus_text(role: str, stats: Any) -> str:
     becomes one labelled series each, lists and text are left out.
 
     >>> print(prometheus_text("worker", {"frames": 3, "last_seq": {"belt-1": 7}}), end="")
+    # HELP sightwire_worker_frames The worker's frames (as on /stats)
+    # TYPE sightwire_worker_frames gauge
     sightwire_worker_frames 3
+    # HELP sightwire_worker_last_seq The worker's last seq (as on /stats)
+    # TYPE sightwire_worker_last_seq gauge
     sightwire_worker_last_seq{camera="belt-1"} 7
     """
     lines: list[str] = []
     for name, value in stats.items() if isinstance(stats, dict) else ():
         metric = f"sightwire_{role}_{name}"
+        series: list[str] = []
         if isinstance(value, int | float) and not isinstance(value, bool):
-            lines.append(f"{metric} {value}")
+            series.append(f"{metric} {value}")
         elif isinstance(value, dict):
             for camera, number in sorted(value.items()):
                 label = str(camera).replace("\\", "\\\\").replace('"', '\\"')
-                lines.append(f'{metric}{{camera="{label}"}} {number}')
+                series.append(f'{metric}{{camera="{label}"}} {number}')
+        if series:
+            what = name.replace("_", " ")
+            lines += [f"# HELP {metric} The {role}'s {what} (as on /stats)",
+                      f"# TYPE {metric} gauge", *series]  # fmt: skip
     return "".join(line + "\n" for line in lines)

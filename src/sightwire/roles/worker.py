@@ -17,6 +17,7 @@ refuses them, so no event is recorded twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -25,11 +26,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from prometheus_client import Histogram
+
 from sightwire.bus import open_bus
 from sightwire.bus.base import BusError, Consumer, Received
 from sightwire.bus.messages import FramePacket, MessageError
 from sightwire.config.models import SightwireConfig
 from sightwire.core import Detections
+from sightwire.events.metrics import LATENCY_BUCKETS, sightwire_registry
 from sightwire.roles.frames import from_packet
 from sightwire.roles.record import EventRecorder, with_derived_ids
 from sightwire.runtime.analysers import build_analysers
@@ -41,6 +45,27 @@ from sightwire.stages.redact import Redactor
 
 log = logging.getLogger("sightwire.worker")
 PROGRESS_S = 10.0
+FRAME_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
+
+
+@functools.cache
+def frame_metrics() -> tuple[Histogram, Histogram]:
+    """The worker's histograms, in the process's Sightwire registry (its ``/metrics``):
+    the time a frame takes here, and how far behind its capture it is committed."""
+    registry = sightwire_registry()
+    took = Histogram(
+        "sightwire_worker_frame_seconds",
+        "A worker's time for one frame: analysis, rules and the commit of its events",
+        buckets=FRAME_BUCKETS,
+        registry=registry,
+    )
+    lag = Histogram(
+        "sightwire_worker_lag_seconds",
+        "Frame capture to its events committed by a worker (how far behind the cameras)",
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )
+    return took, lag
 
 
 @dataclass(slots=True)
@@ -206,6 +231,7 @@ class Worker:
         if last is not None and packet.seq <= last[0] and packet.captured_at <= last[1]:
             self.stats.duplicate_frames += 1
             return False
+        started = time.perf_counter()
         edge = from_packet(packet)
         frame, detections = edge.frame, Detections.empty()
         if not edge.idle:
@@ -221,6 +247,9 @@ class Worker:
         outcomes = with_derived_ids(self.config.site, self.events.process(packet.camera, result))
         owner.check()  # a worker paused past its lease must not commit what it saw before
         new = self.recorder.record(outcomes, result)
+        took, lag = frame_metrics()
+        took.observe(time.perf_counter() - started)
+        lag.observe(max(time.time() - packet.captured_at, 0.0))
         camera.last = (packet.seq, packet.captured_at)
         self.stats.last_seq[packet.camera] = packet.seq
         self.stats.frames += 1
