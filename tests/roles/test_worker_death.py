@@ -1,5 +1,6 @@
-"""SIGKILL a worker mid-stream: the other takes its cameras over, no event is lost,
-and the frames it replays yield no second event (the store refuses their ids)."""
+"""SIGKILL a worker mid-stream, or stop it (SIGTERM, as a scale-down does): the other
+takes its cameras over, no event is lost, and the frames it replays yield no second
+event (the store refuses their ids). A stopped worker hands its held frames back."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from tests.storage.databases import postgres_schema
 pytestmark = pytest.mark.service
 
 
+@pytest.mark.parametrize("ending", ["killed", "stopped"])
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_killed_workers_cameras_move_without_loss_or_doubles(
-    transport: str, request: pytest.FixtureRequest, tmp_path: Path, clip: Path,
-    reference: Reference,
+def test_a_gone_workers_cameras_move_without_loss_or_doubles(
+    transport: str, ending: str, request: pytest.FixtureRequest, tmp_path: Path,
+    clip: Path, reference: Reference,
 ) -> None:  # fmt: skip
     with postgres_schema() as database:
         config = write_site(tmp_path, clip, database=database, bus=bus_url(transport, request))
@@ -37,7 +39,10 @@ def test_a_killed_workers_cameras_move_without_loss_or_doubles(
             with roles(Role("ingest", config, "--until-end")) as (ingest,):
                 wait_for(lambda: victim.stats().get("frames", 0) >= 25, 60, "the victim's frames")
                 before = victim.stats()["last_seq"]
-                victim.kill()  # SIGKILL: no goodbye, its unacked frames are left hanging
+                if ending == "killed":
+                    victim.kill()  # SIGKILL: no goodbye, its unacked frames are left hanging
+                else:
+                    assert victim.stop() == 0, victim.log()  # SIGTERM: hands frames back
                 assert ingest.wait(90) == 0, ingest.log()
             # Mid-stream: the victim had cameras, and had not finished them.
             assert before and any(seq < reference.last_seq[c] for c, seq in before.items())

@@ -147,6 +147,11 @@ class Consumer(Protocol):
         """Up to ``max_messages`` from owned partitions; waits up to ``timeout_s`` for one."""
         ...
 
+    async def pause(self) -> None:
+        """Stop fetching ahead, before a graceful :meth:`close`: the caller hands back
+        what it holds first, so the next owners get it before what was fetched ahead."""
+        ...
+
     async def close(self) -> None:
         """Leave the group; unacked messages go to the remaining members."""
         ...

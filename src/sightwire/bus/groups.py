@@ -121,6 +121,9 @@ class GroupConsumer:
     async def fetch(self, max_messages: int = 16, timeout_s: float = 1.0) -> list[Received]:
         return await self._reader.fetch(self.partitions, max_messages, timeout_s)
 
+    async def pause(self) -> None:
+        await self._reader.stop(self._partitions)
+
     async def close(self) -> None:
         task, self._renewals = self._renewals, None
         if task is not None:

@@ -155,6 +155,9 @@ class KafkaConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
     def owns(self, partition: int) -> bool:
         return partition in self.partitions
 
+    async def pause(self) -> None:
+        """Nothing to do: what is not committed comes again from the committed offset."""
+
     async def start(self) -> KafkaConsumer:
         try:
             await self._consumer.start()

@@ -153,6 +153,7 @@ class Worker:
                     self._progress()
         finally:
             self.consumer = None
+            await self._hand_back(consumer)
             await consumer.close()  # what is unacked goes to the other members now
             await bus.close()
             self._close()
@@ -174,6 +175,16 @@ class Worker:
         for name, camera in list(self.cameras.items()):
             if camera.partition not in partitions or camera.epoch != epoch:
                 await self._let_go(name)
+
+    async def _hand_back(self, consumer: Consumer) -> None:
+        """On a graceful stop: stop fetching, then hand back every camera's held
+        frames, so their next owners warm their trackers up on them."""
+        try:
+            await consumer.pause()
+            for name in list(self.cameras):
+                await self._let_go(name)
+        except Exception:  # the broker is away: the frames come again after ack_wait
+            log.exception("could not hand the held frames back")
 
     async def _let_go(self, name: str) -> None:
         """Forget a camera's tracks and watches, and hand its held frames back, oldest
