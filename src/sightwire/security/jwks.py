@@ -24,11 +24,11 @@ import httpx
 import jwt
 
 from sightwire.config.security import ASYMMETRIC_ALGORITHMS, OidcConfig
+from sightwire.security.documents import discovery_url, provider_document
 
 __all__ = ["JwksError", "JwksKeys", "SigningKey"]
 
 log = logging.getLogger(__name__)
-_MAX_DOCUMENT = 1 << 20  # a JWKS or discovery document is a few KiB
 _CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
@@ -114,7 +114,7 @@ class JwksKeys:
 
     def _discover(self) -> str:
         issuer = self._config.issuer
-        document = self._get(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        document = self._get(discovery_url(issuer))
         if document.get("issuer") != issuer:  # OIDC Discovery 1.0, section 4.3
             raise JwksError(f"the discovery document names issuer {document.get('issuer')!r}")
         url = document.get("jwks_uri")
@@ -123,17 +123,7 @@ class JwksKeys:
         return url
 
     def _get(self, url: str) -> dict[str, Any]:
-        try:
-            response = self._http.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            if len(response.content) > _MAX_DOCUMENT:
-                raise JwksError(f"{url}: document larger than {_MAX_DOCUMENT} bytes")
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise JwksError(f"{url}: {exc}") from None
-        if not isinstance(document, dict):
-            raise JwksError(f"{url}: not a JSON object")
-        return document
+        return provider_document(self._http, url, JwksError)
 
 
 def _parse(jwks: dict[str, Any], algorithms: list[str]) -> list[SigningKey]:

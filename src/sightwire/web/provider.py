@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from sightwire.config.security import OidcConfig, secure_url
+from sightwire.security.documents import discovery_url, provider_document
 
 __all__ = ["Discovery", "DiscoveryError", "ProviderEndpoints", "origin"]
 
 log = logging.getLogger(__name__)
-_MAX_DOCUMENT = 1 << 20
 _TIMEOUT_S = 3.0  # a page waits on this at most once per jwks_min_interval_s
 # An origin goes into a CSP header: only characters a host and port can hold.
 _NETLOC = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
@@ -84,17 +84,8 @@ class ProviderEndpoints:
 
     @classmethod
     def discover(cls, config: OidcConfig, timeout_s: float = _TIMEOUT_S) -> ProviderEndpoints:
-        url = config.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        try:
-            response = httpx.get(url, timeout=timeout_s, follow_redirects=False)
-            response.raise_for_status()
-            if len(response.content) > _MAX_DOCUMENT:
-                raise DiscoveryError(f"{url}: larger than {_MAX_DOCUMENT} bytes")
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise DiscoveryError(f"{url}: {exc}") from None
-        if not isinstance(document, dict):
-            raise DiscoveryError(f"{url}: not a JSON object")
+        with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
+            document = provider_document(client, discovery_url(config.issuer), DiscoveryError)
         return cls.from_document(document, config.issuer)
 
 
