@@ -97,6 +97,14 @@ def projection(events: Iterable[Event]) -> Projection:
     )
 
 
+def assert_as_embedded(events: list[Event], expected: Projection, folder: Path) -> None:
+    """``events`` are embedded mode's (``expected``), none lost, none twice, and the
+    dispatcher delivered each of them once to the site's file action."""
+    assert projection(events) == expected
+    assert len({e.id for e in events}) == len(events)
+    assert sorted(delivered(folder)) == sorted(e.id for e in events)
+
+
 def embedded_run(config: Path) -> tuple[list[Event], dict[str, list[int]]]:
     """The events of the config's embedded run, and each camera's frame seqs."""
     events: list[Event] = []

@@ -13,8 +13,8 @@ from tests.roles.conftest import Reference
 from tests.roles.harness import (
     CAMERAS,
     Role,
+    assert_as_embedded,
     delivered,
-    projection,
     roles,
     stored_events,
     wait_for,
@@ -76,9 +76,7 @@ def test_roles_make_the_embedded_events(
             wait_for(lambda: len(delivered(tmp_path)) >= len(events), 60, "every delivery")
             stats = [w.stats() for w in workers]
             pages = [w.get("/metrics")[1] for w in workers]
-    assert projection(events) == reference.projection
-    assert len({e.id for e in events}) == len(events)
-    assert sorted(delivered(tmp_path)) == sorted(e.id for e in events)
+    assert_as_embedded(events, reference.projection, tmp_path)
     # Each camera ended with the worker owning its partition, and both workers had
     # cameras. (A lease that lapses on a loaded machine may move a camera for a moment,
     # so which worker saw its first frames is not asserted.)
