@@ -247,10 +247,13 @@ class _NatsReader:
         """Nak what was fetched of ``stopped`` partitions, oldest first (the queue,
         then what a cancelled puller had not queued), so the next owner gets it in
         order; queued messages of partitions owned again stay."""
-        queued = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
-        back = [m for m in queued if m.partition in stopped and m.partition not in keep]
-        for message in queued:  # no await in this loop: the queue is not ours meanwhile
-            if not (message.partition in stopped and message.partition not in keep):
+        leaving = stopped - keep
+        back: list[Received] = []
+        for _ in range(self._queue.qsize()):  # one turn of the queue, with no await in it
+            message = self._queue.get_nowait()
+            if message.partition in leaving:
+                back.append(message)
+            else:
                 self._queue.put_nowait(message)
         for message in back:
             await message.nak()
