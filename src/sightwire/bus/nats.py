@@ -37,7 +37,7 @@ from sightwire.bus.partitioning import partition_of
 log = logging.getLogger(__name__)
 KEY_HEADER = "Sightwire-Key"
 PREFETCH = 8  # per partition; fetched messages wait in memory with their ack clock running
-PULL_S = 1.0  # how long one pull request waits on the server for messages
+PULL_S = 1.0  # how long one pull request waits on the server, at most (see _NatsReader)
 
 
 class NatsBus:
@@ -183,6 +183,9 @@ class _NatsReader:
         self._unqueued: dict[int, list[Msg]] = {}  # a cancelled puller's batch, not queued
         self._stopped: set[int] = set()  # pullers stopped, their messages not handed back
         self._stopping: set[int] = set()  # pullers asked to end after their request
+        # A stop waits for the pull request in flight, inside a lease renewal: keep it
+        # a small part of the lease.
+        self._pull_s = min(PULL_S, bus.options.member_ttl_s / 5)
 
     async def fetch(
         self, partitions: frozenset[int], max_messages: int, timeout_s: float
@@ -225,7 +228,7 @@ class _NatsReader:
         if not pullers:
             return
         self._stopping |= partitions
-        _, late = await asyncio.wait(pullers, timeout=PULL_S + 3)
+        _, late = await asyncio.wait(pullers, timeout=self._pull_s + 3)
         for task in late:  # a stuck client: cancel, and accept that a message may wait
             log.warning("NATS %s did not stop; cancelled", task.get_name())
             task.cancel()
@@ -270,7 +273,7 @@ class _NatsReader:
                 try:
                     if subscription is None:
                         subscription = await self._bus.pull(self._stream, self._group, partition)
-                    batch = await subscription.fetch(PREFETCH, timeout=PULL_S)
+                    batch = await subscription.fetch(PREFETCH, timeout=self._pull_s)
                 except (NatsTimeout, TimeoutError):  # nats-py raises either, by the path taken
                     if cancelled():  # nats-py turned our cancellation into a timeout
                         raise asyncio.CancelledError from None
