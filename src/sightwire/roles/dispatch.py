@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sightwire.actions.registry import build_actions
 from sightwire.config.models import SightwireConfig
@@ -25,9 +26,9 @@ STOP_TIMEOUT_S = 10.0  # attempts in flight may finish; the rest fall due again
 class Dispatch:
     """Runs one dispatcher on the config's store until stopped."""
 
-    def __init__(self, config: SightwireConfig) -> None:
+    def __init__(self, config: SightwireConfig, store: EventStore | None = None) -> None:
         self.config = config
-        self.store = EventStore.open(config.store)
+        self.store = store if store is not None else EventStore.open(config.store)
         self.actions = build_actions(config)
         self.dispatcher: Dispatcher | None = None
 
@@ -36,13 +37,16 @@ class Dispatch:
         """Dispatching (the store answered when it was opened)."""
         return self.dispatcher is not None
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, started: Callable[[], None] | None = None) -> None:
+        """Dispatch until ``stop`` is set; ``started()`` is called once dispatching."""
         dispatcher = Dispatcher(
             self.store, self.actions, self.config.delivery, hand_over=False
         )  # claims from the outbox: events come from other processes
         async with dispatcher:
             self.dispatcher = dispatcher
             log.info("dispatching to %d destinations", len(self.actions))
+            if started is not None:
+                started()
             await stop.wait()
             self.dispatcher = None
             await dispatcher.stop(STOP_TIMEOUT_S)

@@ -33,11 +33,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from sightwire.actions.registry import build_actions
 from sightwire.config.models import SightwireConfig
-from sightwire.events.dispatcher import Dispatcher
 from sightwire.events.metrics import EventMetrics, default_metrics
 from sightwire.events.store import EventStore
+from sightwire.roles.dispatch import STOP_TIMEOUT_S, Dispatch
 from sightwire.runtime.event_loop import EventLoopThread
 from sightwire.runtime.logs import JsonFormatter, configure_logging
 
@@ -45,7 +44,6 @@ log = logging.getLogger("sightwire.delivery")
 RESTART_S = 1.0  # a dead child is noticed and started again within this
 RELAY_S = 0.05  # the child sends its measurements this often
 READY_TIMEOUT_S = 60.0  # a child starts a Python interpreter: seconds, on a busy machine
-STOP_TIMEOUT_S = 10.0  # attempts in flight may finish; the rest fall due again
 
 Measurement = tuple[str, tuple[Any, ...]]  # (EventMetrics method, its arguments)
 
@@ -192,10 +190,10 @@ def serve(
 
 
 async def _dispatch(config: SightwireConfig, wake: Connection, relay: Connection) -> None:
+    """``sightwire dispatch``'s loop, woken through ``wake``, measuring into ``relay``."""
     store = EventStore.open(config.store, migrate=False)  # the camera process migrated it
     metrics = store.metrics = RelayedMetrics()
-    actions = build_actions(config)
-    dispatcher = Dispatcher(store, actions, config.delivery, hand_over=False)
+    role = Dispatch(config, store)
     ended = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -204,23 +202,23 @@ async def _dispatch(config: SightwireConfig, wake: Connection, relay: Connection
             woken = os.read(wake.fileno(), 65536)
         except OSError:
             woken = b""
-        if woken:
-            dispatcher.wake()
-        else:  # the camera process closed its end (or died): finish
+        if not woken:  # the camera process closed its end (or died): finish
             loop.remove_reader(wake.fileno())
             ended.set()
+        elif role.dispatcher is not None:
+            role.dispatcher.wake()
 
-    async with dispatcher:
+    def started() -> None:
         loop.add_reader(wake.fileno(), readable)
         loop.add_signal_handler(signal.SIGTERM, ended.set)  # a stop for the whole group
         relay.send([])  # ready
-        sender = asyncio.create_task(_relay_forever(metrics, relay))
-        await ended.wait()
-        await dispatcher.stop(STOP_TIMEOUT_S)
+
+    sender = asyncio.create_task(_relay_forever(metrics, relay))
+    try:
+        await role.run(ended, started)  # closes the actions when it ends
+    finally:
         sender.cancel()
     _send(metrics, relay)
-    for action in actions.values():
-        await action.close()
     store.db.close()
 
 
