@@ -79,6 +79,20 @@ class PartitionReader(Protocol):
         ...
 
 
+def claims_text(claims: frozenset[int]) -> str:
+    """How a lease stores its claims: ``0,1,5`` (``parse_claims`` reads it back).
+
+    >>> claims_text(frozenset({5, 0, 1})), parse_claims("0,1,5") == {0, 1, 5}
+    ('0,1,5', True)
+    """
+    return ",".join(map(str, sorted(claims)))
+
+
+def parse_claims(text: str) -> frozenset[int]:
+    """The partitions of a lease's ``claims_text`` (empty text: none)."""
+    return frozenset(int(part) for part in text.split(",") if part)
+
+
 def _claimed_by_others(leases: dict[str, frozenset[int]], member: str) -> frozenset[int]:
     return frozenset().union(*(claims for name, claims in leases.items() if name != member))
 

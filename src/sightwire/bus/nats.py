@@ -31,7 +31,7 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError, N
 from nats.js.kv import KeyValue
 
 from sightwire.bus.base import BusError, BusOptions, Received, check_names
-from sightwire.bus.groups import GroupConsumer, cancelled
+from sightwire.bus.groups import GroupConsumer, cancelled, claims_text, parse_claims
 from sightwire.bus.partitioning import partition_of
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ class _KvMembership:
         self._kv = kv
 
     async def renew(self, member: str, ttl_s: float, claims: frozenset[int]) -> None:
-        value = ",".join(map(str, sorted(claims))).encode()
-        await self._kv.put(member, value)  # the bucket's TTL is the lease's length
+        await self._kv.put(member, claims_text(claims).encode())  # bucket TTL: the lease
 
     async def alive(self) -> dict[str, frozenset[int]]:
         try:
@@ -148,8 +147,7 @@ class _KvMembership:
                 entry = await self._kv.get(name)
             except KeyNotFoundError:  # expired or left since the listing
                 continue
-            value = (entry.value or b"").decode()
-            leases[name] = frozenset(int(p) for p in value.split(",") if p)
+            leases[name] = parse_claims((entry.value or b"").decode())
         return leases
 
     async def leave(self, member: str) -> None:

@@ -5,10 +5,10 @@ partition, ``sightwire:frames:<partition>`` (fields ``k`` = key, ``d`` = payload
 trimmed to about ``MAXLEN`` entries), a consumer group per Sightwire group, and
 member leases in the sorted set ``sightwire:frames:<group>:members`` (score = expiry
 in Redis's own clock) with each member's claimed partitions in the hash
-``sightwire:frames:<group>:claims``. A member reads its partitions with XREADGROUP, acks with XACK,
-and takes over entries left pending longer than ``ack_wait_s`` with XAUTOCLAIM —
-that is how a dead member's messages come back. Entries delivered ``max_deliver``
-times go to ``sightwire:frames:dead``.
+``sightwire:frames:<group>:claims``. A member reads its partitions with XREADGROUP,
+acks with XACK, and takes over entries left pending longer than ``ack_wait_s`` with
+XAUTOCLAIM — that is how a dead member's messages come back. Entries delivered
+``max_deliver`` times go to ``sightwire:frames:dead``.
 
 >>> # bus = await open_bus("redis://127.0.0.1:6379/0?ack_wait_s=30")
 """
@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from sightwire.bus.base import BusError, BusOptions, Received, check_names
-from sightwire.bus.groups import GroupConsumer
+from sightwire.bus.groups import GroupConsumer, claims_text, parse_claims
 from sightwire.bus.partitioning import partition_of
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class _ZsetMembership:
         now = await _now_ms(self._client)
         expired: Any = await self._client.zrangebyscore(self._key, "-inf", now)
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.hset(self._claims, member, ",".join(map(str, sorted(claims))))
+            pipe.hset(self._claims, member, claims_text(claims))
             pipe.zadd(self._key, {member: now + int(ttl_s * 1000)})
             if expired:  # tidy the leases of members gone for good
                 pipe.zrem(self._key, *expired)
@@ -94,7 +94,7 @@ class _ZsetMembership:
             return {}
         values: Any = await self._client.hmget(self._claims, names)
         return {
-            name.decode(): frozenset(int(p) for p in (value or b"").decode().split(",") if p)
+            name.decode(): parse_claims((value or b"").decode())
             for name, value in zip(names, values, strict=True)
         }
 

@@ -173,8 +173,7 @@ class RuleEngine:
         camera = observation.camera
         last = self._last.get(camera)
         if last is not None and observation.pts < last[0]:
-            for rule in self.rules:
-                rule.gate.forget(camera)
+            self.forget(camera)
         self._last[camera] = (observation.pts, observation.tick)
 
     async def _look_up(self, tries: list[_Try]) -> None:
