@@ -4,7 +4,6 @@ started again when it dies, with nothing lost."""
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import time
@@ -16,7 +15,6 @@ import numpy as np
 import pytest
 
 from sightwire.analysis.observation import Observation
-from sightwire.config import parse_config
 from sightwire.core import Detections, Event, EventData, Frame
 from sightwire.events.metrics import sightwire_registry
 from sightwire.rules import RuleOutcome
@@ -24,28 +22,13 @@ from sightwire.runtime.event_loop import EventLoopThread
 from sightwire.runtime.output import EventOutput
 from sightwire.runtime.pipeline import FrameResult
 from tests.events.http_stub import Behaviour, Receiver, always_ok
-
-SECRET = "whsec_" + base64.b64encode(b"child-test-secret-of-32-bytes!!!").decode()
+from tests.runtime.test_output import site
 
 
 def _output(folder: Path, receiver: Receiver) -> EventOutput:
-    config = parse_config(
-        f"""
-version: 1
-store: {{database: 'sqlite:///{folder}/events.db', blobs: 'file://{folder}/blobs'}}
-cameras:
-  cam: {{source: upload, analyse: [{{track: {{}}}}], lines: {{exit: [[0, 0], [1, 1]]}}}}
-rules:
-  - {{name: parcel.exit, on: {{line: exit}}}}
-webhooks:
-  - {{url: "{receiver.url}", secret: "${{HOOK_SECRET}}"}}
-delivery: {{own_process: true, attempt_timeout_s: 1, lease_s: 2,
-            backoff: {{initial_s: 0.2, jitter: 0}}}}
-""",
-        "site.yaml",
-        {"HOOK_SECRET": SECRET},
-    )
-    return EventOutput(config, EventLoopThread().start())
+    delivery = "{own_process: true, attempt_timeout_s: 1, lease_s: 2,"
+    delivery += " backoff: {initial_s: 0.2, jitter: 0}}"
+    return EventOutput(site(folder, receiver, delivery), EventLoopThread().start())
 
 
 @pytest.fixture

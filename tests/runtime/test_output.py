@@ -14,6 +14,7 @@ import pytest
 
 from sightwire.analysis.observation import Observation
 from sightwire.config import parse_config
+from sightwire.config.models import SightwireConfig
 from sightwire.core import Detections, Event, EventData, Frame
 from sightwire.events.store import EventExistsError
 from sightwire.rules import RuleOutcome
@@ -31,22 +32,29 @@ def receiver() -> Iterator[Receiver]:
         yield server
 
 
-@pytest.fixture
-def output(tmp_path: Path, receiver: Receiver) -> Iterator[EventOutput]:
-    config = parse_config(
+def site(folder: Path, receiver: Receiver, delivery: str = "{}") -> SightwireConfig:
+    """One upload camera, a line rule and a signed webhook to ``receiver``; ``delivery``
+    is the ``delivery:`` section, in YAML flow style."""
+    return parse_config(
         f"""
 version: 1
-store: {{database: 'sqlite:///{tmp_path}/events.db', blobs: 'file://{tmp_path}/blobs'}}
+store: {{database: 'sqlite:///{folder}/events.db', blobs: 'file://{folder}/blobs'}}
 cameras:
   cam: {{source: upload, analyse: [{{track: {{}}}}], lines: {{exit: [[0, 0], [1, 1]]}}}}
 rules:
   - {{name: parcel.exit, on: {{line: exit}}}}
 webhooks:
   - {{url: "{receiver.url}", secret: "${{HOOK_SECRET}}"}}
+delivery: {delivery}
 """,
         "site.yaml",
         {"HOOK_SECRET": SECRET},
     )
+
+
+@pytest.fixture
+def output(tmp_path: Path, receiver: Receiver) -> Iterator[EventOutput]:
+    config = site(tmp_path, receiver)
     loop = EventLoopThread().start()
     made = EventOutput(config, loop)
     yield made
