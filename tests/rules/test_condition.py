@@ -88,3 +88,21 @@ def test_templates_keep_types_or_make_text() -> None:
         Template("{parcel.id}", NAMES)
     with pytest.raises(ExpressionError, match="without its"):
         Template("{object.barcode", NAMES)
+
+
+@pytest.mark.parametrize(
+    ("source", "fields"),
+    [
+        ("object.length_mm > 100.0 && object.barcode != ''", {"object": {"length_mm", "barcode"}}),
+        ("has(object.barcode) ? object.barcode.size() > 3 : false", {"object": {"barcode"}}),
+        ("size(object) > 2 && object.a == 1", {}),  # object whole
+        ('object["a"] == 1', {}),
+        ("objects.all(object, object.q > 1) && object.z > 0", {"object": {"z"}}),
+        ("observation.dwell_s > manifest.limit_s", {"observation": {"dwell_s"}}),
+    ],
+)
+def test_an_expression_knows_the_fields_it_reads(source: str, fields: dict[str, set[str]]) -> None:
+    expression = Expression(source, names={"object", "objects", "observation"} | {"manifest"})
+    expected = {name: frozenset(f) for name, f in fields.items()}
+    expected |= {"manifest": frozenset({"limit_s"})} if "manifest" in source else {}
+    assert expression.fields == expected

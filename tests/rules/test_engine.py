@@ -221,3 +221,29 @@ def test_rule_problems_are_listed_with_their_paths() -> None:
         "rules[3].attributes.x: unknown name 'parcel' (known here: camera, line, lookup_error, "
         "object, objects, observation, zone); to use a lookup's answer, name it with lookup:",
     ]
+
+
+def test_rules_reading_different_fields_of_one_object_each_see_theirs() -> None:
+    """The rules of one observation share its CEL variables, trimmed to the fields
+    read: a rule that reads more of the object, or all of it, must still see it."""
+    parcel = Mover(
+        1, (1100, 300), (200, 0), data={"barcode": "1Z9", "length_mm": 700.0, "weight_kg": 3.0}
+    )
+    outcomes, engine = run(
+        CAMERA,
+        rules(
+            {"on": {"line": "exit"}, "when": "object.length_mm > 600.0"},
+            {"on": {"line": "exit"}, "when": "object.barcode == '1Z9' && object.weight_kg < 5.0"},
+            {"on": {"line": "exit"}, "when": "'weight_kg' in object && size(object) >= 9"},
+            {
+                "on": {"line": "exit"},
+                "when": "object.length_mm > 600.0",
+                "attributes": {"label": "{object.barcode}-{object.class_name}"},
+            },
+        ),
+        steps(lambda i, t: [parcel], times(1)),
+    )
+    assert sorted(o.rule for o in outcomes) == ["r0", "r1", "r2", "r3"]
+    assert all(s.condition_errors == 0 for s in engine.stats.values())
+    (labelled,) = [o for o in outcomes if o.rule == "r3"]
+    assert labelled.event.data.attributes["label"] == "1Z9-parcel"

@@ -22,6 +22,11 @@ DATA_SCHEMA = "https://sightwire.dev/schemas/event-data/v1.json"
 TYPE_PREFIX = "com.sightwire."
 
 
+def latency_ms(captured_at: float, emitted_at: float) -> float:
+    """Capture to emit in milliseconds, as ``EventData.latency_ms`` holds it."""
+    return round((emitted_at - captured_at) * 1000, 3)
+
+
 class EventObject(BaseModel):
     """One object an event is about."""
 
@@ -89,9 +94,7 @@ class Event(BaseModel):
         """A new event emitted ``now``; ``latency_ms`` is filled from the capture time."""
         emitted = time.time() if now is None else now
         if data.latency_ms is None:
-            data = data.model_copy(
-                update={"latency_ms": round((emitted - data.captured_at) * 1000, 3)}
-            )
+            data = data.model_copy(update={"latency_ms": latency_ms(data.captured_at, emitted)})
         return cls(
             id=new_id(emitted),
             source=f"sightwire://{site}/cameras/{camera}",

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -382,7 +383,14 @@ def snapshot_key(event: Event) -> str:
 
 
 def _emitted_at(event: Event) -> float:
-    return datetime.fromisoformat(event.time).timestamp()
+    return _epoch_of(event.time)
+
+
+@functools.lru_cache(maxsize=1024)
+def _epoch_of(time: str) -> float:
+    """An RFC 3339 time as epoch seconds; recording asks for each event's three or
+    four times, and parsing is most of the cost."""
+    return datetime.fromisoformat(time).timestamp()
 
 
 def _epoch(value: float | datetime | None) -> float | None:

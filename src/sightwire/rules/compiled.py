@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sightwire.analysis.triggers import Trigger
 from sightwire.config.rules import LEVEL_KINDS, RuleConfig
-from sightwire.rules.condition import Expression, ExpressionError
+from sightwire.rules.condition import Expression, ExpressionError, Needs, needs_of
 from sightwire.rules.controls import RuleGate
 from sightwire.rules.scope import BUILT_IN, LOOKUP_ERROR
 from sightwire.rules.template import Template
@@ -65,7 +65,7 @@ class CompiledRule:
     condition: Expression | None
     attributes: dict[str, Template]
     gate: RuleGate
-    names: frozenset[str]
+    needs: Needs  # the variables (and fields) its condition and attributes read
     stats: RuleStats = field(default_factory=RuleStats)
 
     @property
@@ -121,10 +121,10 @@ def compile_rule(
                 )
     if problems:
         return None, problems
-    needed = (condition.names if condition else frozenset()).union(
-        *(t.names for t in attributes.values())
-    )
-    compiled = CompiledRule(rule, Trigger.of(rule), condition, attributes, RuleGate(rule), needed)
+    expressions = [condition] if condition else []
+    expressions += [e for t in attributes.values() for e in t.expressions]
+    needs = needs_of(expressions)
+    compiled = CompiledRule(rule, Trigger.of(rule), condition, attributes, RuleGate(rule), needs)
     return compiled, []
 
 

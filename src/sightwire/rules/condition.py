@@ -26,7 +26,7 @@ import base64
 import logging
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -147,6 +147,31 @@ def to_cel(values: Mapping[str, Any]) -> Variables:
     return new_context(values)
 
 
+Needs = dict[str, frozenset[str] | None]
+"""Variables expressions read: each name with the fields read of it, or None where
+an expression may read all of it."""
+
+
+def needs_of(expressions: Iterable[Expression]) -> Needs:
+    """What ``expressions`` read together.
+
+    >>> needs = needs_of([Expression("object.a > 1", {"object"}),
+    ...                   Expression("object.b == camera", {"object", "camera"})])
+    >>> sorted(needs["object"]), needs["camera"]
+    (['a', 'b'], None)
+    """
+    needs: Needs = {}
+    for expression in expressions:
+        for name in expression.names:
+            fields = expression.fields.get(name)
+            if name not in needs:
+                needs[name] = fields
+            else:
+                have = needs[name]
+                needs[name] = None if have is None or fields is None else have | fields
+    return needs
+
+
 class Expression:
     """A CEL expression, compiled and checked once, evaluated many times.
 
@@ -169,6 +194,8 @@ class Expression:
         _check(found, names)
         self.source = source
         self.names = frozenset(found.names & set(names))
+        self.fields = {n: frozenset(f) for n, f in found.fields.items() if n in self.names}
+        """The names read only as ``name.field``, with those fields."""
         self._program = _promoted(program, tree)
 
     def __repr__(self) -> str:

@@ -46,7 +46,7 @@ from sightwire.analysis.observation import Observation, plain
 from sightwire.analysis.triggers import Trigger
 from sightwire.config.models import SightwireConfig
 from sightwire.config.rules import LookupConfig, RuleConfig
-from sightwire.core.event import Event, EventData, EventObject, ModelRef
+from sightwire.core.event import Event, EventData, EventObject, ModelRef, latency_ms
 from sightwire.rules.breaker import Clock
 from sightwire.rules.compiled import CompiledRule, Problem, RuleConfigError, RuleStats, compile_rule
 from sightwire.rules.condition import EvaluationError, Variables
@@ -203,7 +203,7 @@ class RuleEngine:
             rule.stats.lookup_errors += 1
             if config.on_lookup_error == "skip":
                 return None
-        variables = t.scope.variables(rule.names, self._binding(t))
+        variables = t.scope.variables(rule.needs, self._binding(t))
         holds, error = self._condition(rule, variables, failed)
         if not holds:
             rule.stats.not_met += 1
@@ -260,6 +260,7 @@ class RuleEngine:
             except EvaluationError:
                 attributes[key] = None
         objects = [observation.object] if observation.object else list(observation.objects)
+        now = self.clock()
         data = EventData(
             rule=rule.name,
             camera=observation.camera,
@@ -273,9 +274,10 @@ class RuleEngine:
             ],
             attributes=attributes,
             model=self.models.get(observation.camera),
+            latency_ms=latency_ms(observation.captured_at, now),  # spares create() a copy
         )
         event = Event.create(
-            site=self.site, camera=observation.camera, kind=rule.name, data=data, now=self.clock()
+            site=self.site, camera=observation.camera, kind=rule.name, data=data, now=now
         )
         return RuleOutcome(event, tuple(rule.config.actions), rule.name, observation)
 

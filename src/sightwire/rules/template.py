@@ -76,9 +76,14 @@ class Template:
                     self.parts.append(part)
 
     @property
+    def expressions(self) -> list[Expression]:
+        """The expressions between its braces."""
+        return [p for p in self.parts if isinstance(p, Expression)]
+
+    @property
     def names(self) -> frozenset[str]:
         """The variables the template's expressions use."""
-        return frozenset().union(*(p.names for p in self.parts if isinstance(p, Expression)))
+        return frozenset().union(*(p.names for p in self.expressions))
 
     def render(self, variables: Variables | Mapping[str, Any]) -> Any:
         """The value; raises :class:`~sightwire.rules.condition.EvaluationError`."""

@@ -48,9 +48,15 @@ def _children(node: Node) -> tuple[Node, ...]:
 class References:
     """What a tree uses: free ``names``, ``bound`` macro variables, ``functions``
     called as ``f(...)`` (``calls``) or as ``x.f(...)`` (``methods``), and the
-    ``messages`` it would build (``Name{...}``)."""
+    ``messages`` it would build (``Name{...}``).
+
+    ``fields`` holds, for each free name used only as ``name.field``, the fields
+    selected; a name used any other way (``size(object)``, ``object["x"]``) is not
+    in it, since the expression may read all of it.
+    """
 
     names: set[str] = field(default_factory=set)
+    fields: dict[str, set[str]] = field(default_factory=dict)
     bound: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
     methods: set[str] = field(default_factory=set)
@@ -77,11 +83,19 @@ def references(tree: Node) -> References:
     """The names and functions ``tree`` uses; names bound by a macro are free only
     outside it."""
     found = References()
+    whole: set[str] = set()  # free names used other than as name.field
 
     def visit(node: Node, scope: frozenset[str]) -> None:
+        if isinstance(node, Select) and isinstance(node.operand, Ident):
+            name = node.operand.name
+            if name not in scope:
+                found.names.add(name)
+                found.fields.setdefault(name, set()).add(node.field)
+            return
         if isinstance(node, Ident):
             if node.name not in scope:
                 found.names.add(node.name)
+                whole.add(node.name)
             return
         if isinstance(node, Message):
             found.messages.add(node.name)
@@ -102,4 +116,6 @@ def references(tree: Node) -> References:
             visit(child, scope)
 
     visit(tree, frozenset())
+    for name in whole:
+        found.fields.pop(name, None)
     return found
