@@ -16,8 +16,8 @@ from sightwire.core import Event
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
 _OPTIONAL_ATTRIBUTES = tuple(
-    name for name, field in Event.model_fields.items() if not field.is_required() and name != "data"
-)
+    name for name, field in Event.model_fields.items() if field.default is None
+)  # the envelope attributes that may be unset (subject)
 
 
 def cloudevent_json(event: Event) -> bytes:

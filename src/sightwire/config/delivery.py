@@ -73,7 +73,7 @@ class DeliveryConfig(StrictModel):
         False,
         description="Embedded mode: deliver from a child process of `sightwire run` "
         "(started again if it dies), so that signed requests and the cameras use two "
-        "cores: about 1.7-2x the events a second at a few events a frame; each "
+        "cores: about 1.5-1.9x the events a second at a few events a frame; each "
         "delivery still starts within gather_s of its commit. Distributed mode runs "
         "`sightwire dispatch` instead, and ignores this",
     )
