@@ -65,6 +65,25 @@ def test_file_queue_blocks_the_producer_and_never_drops() -> None:
     assert reader.stats().frames_dropped == 0
 
 
+def test_frames_gives_every_frame_then_ends_with_the_source() -> None:
+    source = ScriptedSource("cam", live=False, steps=[(30, "end")])
+    with CameraReader(source, queue_size=4).start() as reader:
+        seqs = [f.seq for f in reader.frames(threading.Event(), poll_s=0.01)]
+    assert seqs == list(range(30))
+
+
+def test_frames_ends_when_stopping_is_set_on_a_source_that_goes_quiet() -> None:
+    source = ScriptedSource("cam", live=False, steps=[(3, "block")])  # then nothing comes
+    stopping = threading.Event()
+    with CameraReader(source).start() as reader:
+        seen = []
+        for frame in reader.frames(stopping, poll_s=0.01):
+            seen.append(frame.seq)
+            if frame.seq == 2:
+                stopping.set()
+        assert seen == [0, 1, 2] and not reader.done  # ended by stopping, not the source
+
+
 def test_live_slot_keeps_only_the_latest_frame() -> None:
     source = ScriptedSource("cam", live=True, steps=[(50, "block")])
     reader = CameraReader(source).start()

@@ -110,12 +110,7 @@ class Ingest:
         self, reader: CameraReader, edge: EdgePipeline, loop: asyncio.AbstractEventLoop
     ) -> None:
         """A camera's thread: frames → edge part → packets into the publisher's queue."""
-        while not self._stopping.is_set():
-            frame = reader.get(timeout=0.1)
-            if frame is None:
-                if reader.finished:
-                    return
-                continue
+        for frame in reader.frames(self._stopping):
             try:
                 packet = to_packet(edge.process(frame), self.config.bus)
             except Exception:  # one bad frame must not end the camera

@@ -106,12 +106,7 @@ class Runner:
 
     def _process(self, name: str, reader: CameraReader, pipeline: CameraPipeline) -> None:
         stats = self.stats[name]
-        while not self._stopping.is_set():
-            frame = reader.get(timeout=0.1)
-            if frame is None:
-                if reader.finished:
-                    return
-                continue
+        for frame in reader.frames(self._stopping):
             try:
                 result = pipeline.process(frame)
             except Exception:  # one bad frame must not end the camera

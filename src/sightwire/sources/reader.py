@@ -145,6 +145,19 @@ class CameraReader:
         while (frame := self._handoff.get()) is not None:
             yield frame
 
+    def frames(self, stopping: threading.Event, poll_s: float = 0.1) -> Iterator[Frame]:
+        """Every frame until the reader is finished or ``stopping`` is set (looked at
+        every ``poll_s`` while no frame comes): a camera thread's loop.
+
+        >>> # for frame in reader.frames(stopping): pipeline.process(frame)
+        """
+        while not stopping.is_set():
+            frame = self._handoff.get(poll_s)
+            if frame is not None:
+                yield frame
+            elif self.finished:
+                return
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the thread has ended; return whether it has."""
         return self._done.wait(timeout)
