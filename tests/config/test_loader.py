@@ -161,3 +161,25 @@ def test_a_camera_may_only_use_declared_models() -> None:
         "cfg.yaml:9: cameras.belt.analyse[1].detect.model: no model named 'pallets' under "
         "models (declare registry models there without a path)"
     ]
+
+
+def test_a_reading_step_may_only_name_a_zone_of_its_own_camera() -> None:
+    text = (
+        "version: 1\n"
+        "cameras:\n"
+        "  belt:\n"
+        "    source: belt.mp4\n"
+        "    zones: {label: [[0, 0], [10, 0], [10, 10]]}\n"
+        "    analyse:\n"
+        "      - barcode: {zone: label}\n"
+        "      - ocr: {zone: lable}\n"
+        "  dock:\n"
+        "    source: dock.mp4\n"
+        "    analyse:\n"
+        "      - barcode: {zone: label}\n"  # the belt's, not the dock's
+    )
+    assert _errors(text) == [
+        "cfg.yaml:8: cameras.belt.analyse[1].ocr.zone: camera 'belt' has no zone named 'lable'",
+        "cfg.yaml:12: cameras.dock.analyse[0].barcode.zone: camera 'dock' has no zone named "
+        "'label'",
+    ]

@@ -15,10 +15,13 @@ import numpy.typing as npt
 import pytest
 import zxingcpp
 
-from sightwire.config.models import ReadOptions
+from sightwire.config.models import CameraConfig, ReadOptions
 from sightwire.core import Detections, Frame
 from sightwire.inference import barcode as barcode_module
 from sightwire.inference.barcode import BarcodeAnalyser
+from sightwire.inference.ocr import OcrAnalyser
+from sightwire.inference.ocr_tracks import TrackOcrAnalyser
+from sightwire.runtime.pipeline import CameraPipeline, ZoneReader
 from sightwire.synth import GroundTruth, ParcelTruth
 from tests.synth.scenes import CONVEYOR, session_clip
 
@@ -225,3 +228,26 @@ def test_bad_options_are_refused() -> None:
         BarcodeAnalyser(ReadOptions(zone="dock"), zones={"belt": [(0, 0), (1, 0), (1, 1)]})
     with pytest.raises(ValueError, match="unknown barcode format"):
         BarcodeAnalyser(ReadOptions(), formats=["Code129"])
+
+
+def test_a_zone_edited_while_running_is_read_from_the_next_frame(scene: Scene) -> None:
+    """Zones edited in the UI reach a running camera's reading steps (Runner.apply_zones
+    → CameraPipeline.use_zones), not only its rules."""
+    parcel = next(p for p in scene.truth.parcels if p.label_readable)
+    index = scene.shown[parcel.id]
+    x1, y1, x2, y2 = parcel.label_boxes[index]
+    away = [(0.0, 0.0), (20.0, 0.0), (20.0, 20.0), (0.0, 20.0)]  # a corner, no label
+    label = [(x1 - 10, y1 - 10), (x2 + 10, y1 - 10), (x2 + 10, y2 + 10), (x1 - 10, y2 + 10)]
+    camera = CameraConfig(source="belt.mp4", zones={"label": away})
+    pipeline = CameraPipeline(
+        "belt-1", camera, [BarcodeAnalyser(ReadOptions(zone="label"), zones=camera.zones)]
+    )
+    assert len(pipeline.process(scene.frame(index)).detections) == 0
+    pipeline.use_zones({"label": label})
+    read = pipeline.process(scene.frame(index)).detections
+    assert read.data["barcode"].tolist() == [parcel.tracking_number]
+
+
+@pytest.mark.parametrize("analyser", [BarcodeAnalyser, OcrAnalyser, TrackOcrAnalyser])
+def test_every_step_that_reads_inside_a_zone_takes_edited_zones(analyser: type) -> None:
+    assert issubclass(analyser, ZoneReader)

@@ -109,6 +109,14 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
+def _read_zones(step: object) -> Iterator[tuple[str, str]]:
+    """(``barcode`` or ``ocr``, zone) for a step that reads inside a camera's zone."""
+    for kind in ("barcode", "ocr"):
+        zone = getattr(getattr(step, kind, None), "zone", None)
+        if zone is not None:
+            yield kind, zone
+
+
 def _reference_issues(config: SightwireConfig, doc: YamlDocument) -> Iterator[ConfigIssue]:
     """Names that point at nothing: a rule's lookup or action, a trigger's line or zone;
     and rules that cannot work (see :func:`sightwire.rules.check.rule_problems`)."""
@@ -138,6 +146,12 @@ def _reference_issues(config: SightwireConfig, doc: YamlDocument) -> Iterator[Co
         yield issue(path, message)
     for name, camera in config.cameras.items():
         for k, step in enumerate(camera.analyse):
+            for kind, zone in _read_zones(step):
+                if zone not in camera.zones:
+                    yield issue(
+                        ("cameras", name, "analyse", k, kind, "zone"),
+                        f"camera {name!r} has no zone named {zone!r}",
+                    )
             model = getattr(getattr(step, "detect", None), "model", None)
             if model and model.partition("@")[0] not in config.models:
                 yield issue(

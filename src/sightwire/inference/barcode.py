@@ -104,6 +104,10 @@ class BarcodeAnalyser:
         self.upscale_below = upscale_below
         self.stats = ReadStats()
 
+    def use_zones(self, zones: Mapping[str, Sequence[Point]]) -> None:
+        """Read inside the camera's zones as edited (the step's ``zone`` keeps its name)."""
+        self.polygon = resolve_zone(self.options.zone, zones)
+
     def read(self, image: Image) -> list[BarcodeReading]:
         """Barcodes in ``image`` (BGR or grey) that pass the pattern; corners in its pixels.
 

@@ -130,6 +130,10 @@ class OcrAnalyser:
         self.min_confidence = min_confidence
         self.stats = ReadStats()
 
+    def use_zones(self, zones: Mapping[str, Sequence[Point]]) -> None:
+        """Read inside the camera's zones as edited (the step's ``zone`` keeps its name)."""
+        self.polygon = resolve_zone(self.options.zone, zones)
+
     def lines(self, image: Image) -> list[TextLine]:
         """Every line of text in a BGR ``image``, top to bottom, then left to right."""
         started = time.perf_counter()

@@ -81,6 +81,10 @@ class TrackOcrAnalyser:
         self.fallback_reads = 0
         self.check_reads = 0
 
+    def use_zones(self, zones: Mapping[str, Sequence[Point]]) -> None:
+        """Read inside the camera's zones as edited."""
+        self.reader.use_zones(zones)
+
     def analyse(self, frame: Frame, detections: Detections) -> Detections:
         """``detections`` with the columns of the module doc added."""
         n = len(detections)

@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from sightwire.config.base import Point
 from sightwire.config.models import CameraConfig
 from sightwire.core import Detections, Event, Frame
 from sightwire.core.frame import MOTION_BOXES
@@ -26,6 +27,14 @@ class Analyser(Protocol):
     """
 
     def analyse(self, frame: Frame, detections: Detections) -> Detections: ...
+
+
+@runtime_checkable
+class ZoneReader(Protocol):
+    """An analyser that reads inside one of the camera's zones (a barcode or OCR step
+    with ``zone:``): it takes the zones again when they are edited."""
+
+    def use_zones(self, zones: Mapping[str, Sequence[Point]]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -53,6 +62,13 @@ class CameraPipeline:
         self.analysers = list(analysers)
         redactor = Redactor(config.privacy)
         self.redactor = redactor if redactor.active else None
+
+    def use_zones(self, zones: Mapping[str, Sequence[Point]]) -> None:
+        """The camera's zones as edited, for the analysers that read inside one; the
+        next frame sees them (an analyser swaps its polygon in one assignment)."""
+        for analyser in self.analysers:
+            if isinstance(analyser, ZoneReader):
+                analyser.use_zones(zones)
 
     def process(self, frame: Frame) -> FrameResult:
         """Run every step on ``frame``; idle frames skip the analysers.

@@ -56,6 +56,7 @@ class Runner:
         self.events = CameraEvents(config, self._loop) if self._loop is not None else None
         self.output = EventOutput(config, self._loop) if self._loop is not None else None
         self._readers: dict[str, CameraReader] = {}
+        self._pipelines: dict[str, CameraPipeline] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._done = threading.Event()
@@ -77,6 +78,7 @@ class Runner:
             return
         reader = CameraReader(source, reconnect=camera.reconnect, listener=self._on_state)
         self._readers[name] = reader
+        self._pipelines[name] = pipeline
         reader.start()
         worker = threading.Thread(
             target=self._process, args=(name, reader, pipeline), name=f"process-{name}", daemon=True
@@ -96,11 +98,15 @@ class Runner:
         """Use ``config``'s zones and lines for ``camera`` without a restart.
 
         ``config`` is the camera's validated settings after an edit; only its zones
-        and lines are taken (rule triggers are rebuilt from them).
+        and lines are taken (rule triggers are rebuilt from them, and barcode and OCR
+        steps that read inside a zone read inside its new shape).
         """
         current = self.config.cameras[camera]
         updated = current.model_copy(update={"zones": config.zones, "lines": config.lines})
         self.config.cameras[camera] = updated
+        pipeline = self._pipelines.get(camera)
+        if pipeline is not None:
+            pipeline.use_zones(updated.zones)
         if self.events is not None:
             self.events.replace_camera(camera, updated)
 
