@@ -387,10 +387,10 @@ def _emitted_at(event: Event) -> float:
 
 
 @functools.lru_cache(maxsize=1024)
-def _epoch_of(time: str) -> float:
+def _epoch_of(rfc3339: str) -> float:
     """An RFC 3339 time as epoch seconds; recording asks for each event's three or
     four times, and parsing is most of the cost."""
-    return datetime.fromisoformat(time).timestamp()
+    return datetime.fromisoformat(rfc3339).timestamp()
 
 
 def _epoch(value: float | datetime | None) -> float | None:
