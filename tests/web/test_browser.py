@@ -198,9 +198,17 @@ def test_a_model_is_promoted_and_rolled_back(page: Page, site: Site) -> None:
 
 
 def test_live_and_health_show_the_camera(page: Page, site: Site) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    upload(site, 0)
     sign_in(page, site.keys["viewer"], then="/ui/live")
-    tile = page.locator(f'[data-camera="{CAMERA}"]')
-    expect(tile.locator("img")).to_have_attribute("src", re.compile("^blob:"))
+    image = page.locator(f'[data-camera="{CAMERA}"] img')
+    expect(image).to_have_attribute("src", re.compile("^blob:"))
+    shown = image.get_attribute("src")
+    upload(site, 4)  # new frames come over the open MJPEG stream, not a request each
+    expect(image).not_to_have_attribute("src", shown or "")
+    streams = [url for url in requested if f"/cameras/{CAMERA}/stream" in url]
+    assert len(streams) == 1 and not [url for url in requested if "/frame?" in url]
     screenshot(page, "live")
     page.goto("/ui/health")
     expect(page.locator(f'#sources tr[data-camera="{CAMERA}"]')).to_be_visible()

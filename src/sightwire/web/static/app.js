@@ -104,7 +104,11 @@ const SW = (() => {
   async function loadImage(img, path) {
     const response = await api(path);
     if (!response.ok) throw new Error(await problem(response));
-    const url = URL.createObjectURL(await response.blob());
+    return showBlob(img, await response.blob());
+  }
+
+  async function showBlob(img, blob) {
+    const url = URL.createObjectURL(blob);
     const loaded = new Promise((resolve, reject) => {
       img.onload = resolve;
       img.onerror = reject;
@@ -115,6 +119,40 @@ const SW = (() => {
     await loaded;
     if (old) URL.revokeObjectURL(old);
     return img;
+  }
+
+  // An MJPEG stream (multipart/x-mixed-replace, each part with its Content-Length)
+  // read with fetch, for the same reason; each JPEG replaces the last in ``img``.
+  // Resolves when the server ends the stream; ``signal`` aborts it.
+  async function playJpegs(img, path, signal) {
+    const response = await api(path, { signal });
+    if (!response.ok) throw new Error(await problem(response));
+    const reader = response.body.getReader();
+    const latin1 = new TextDecoder("latin1"); // one character a byte: indexes stay bytes
+    let pending = new Uint8Array(0);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      pending = joined(pending, value);
+      for (;;) {
+        const head = latin1.decode(pending.subarray(0, 1024));
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) break;
+        const length = Number((/content-length:\s*(\d+)/i.exec(head.slice(0, end)) || [])[1]);
+        if (!length) throw new Error("a stream part without its length");
+        const start = end + 4;
+        if (pending.length < start + length) break;
+        await showBlob(img, new Blob([pending.slice(start, start + length)], { type: "image/jpeg" }));
+        pending = pending.slice(start + length);
+      }
+    }
+  }
+
+  function joined(a, b) {
+    const both = new Uint8Array(a.length + b.length);
+    both.set(a);
+    both.set(b, a.length);
+    return both;
   }
 
   // Server-sent events over fetch (EventSource cannot send the credential).
@@ -283,7 +321,7 @@ const SW = (() => {
   });
 
   return {
-    api, json, send, loadImage, stream, el, svg, drawBoxes, objectLabel, when, toast,
+    api, json, send, loadImage, playJpegs, stream, el, svg, drawBoxes, objectLabel, when, toast,
     typing, whoAmI, can, signIn, signOut, credential, problem, jwtClaims, OIDC_KEY,
   };
 })();
