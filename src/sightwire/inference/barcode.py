@@ -99,7 +99,7 @@ class BarcodeAnalyser:
         self.options = options
         chosen = barcode_formats(formats)
         self.formats: dict[str, Any] = {} if chosen is None else {"formats": chosen}
-        self.polygon = resolve_zone(options.zone, zones or {})
+        self.use_zones(zones or {})
         self.matcher = PatternMatcher(options.pattern)
         self.upscale_below = upscale_below
         self.stats = ReadStats()

@@ -123,7 +123,7 @@ class OcrAnalyser:
         min_confidence: float = 0.5,
     ) -> None:
         self.options = options
-        self.polygon = resolve_zone(options.zone, zones or {})
+        self.use_zones(zones or {})
         self.matcher = PatternMatcher(options.pattern, fix_confusions=True)
         limit = limit_side_len or (CROP_LIMIT if options.within else FRAME_LIMIT)
         self.engine = ocr_engine(limit, rotated, threads)
